@@ -1,0 +1,40 @@
+# dicomstore — the entry points a user and CI need. See README.md.
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+JOBS      ?= $(shell nproc)
+DATA      ?= ./dicomstore-data
+LISTEN    ?= 127.0.0.1:8080
+
+.PHONY: deps build run test unit-test interop-test test-asan format clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/dicomstore serve --listen $(LISTEN) --data $(DATA)
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+interop-test: build
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/interop && DICOMSTORE_BIN=$(abspath $(BUILD_DIR))/dicomstore node --test
+
+# Every test: unit and interop on the Release build.
+test: unit-test interop-test
+
+# The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (Debug build).
+test-asan: deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDICOMSTORE_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+format:
+	find src tests -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
