@@ -1,0 +1,77 @@
+// Reading one stored DICOM instance: the only place (with the rest of src/dicom) that
+// includes DCMTK.
+//
+// ParseInstance reads a Part 10 file (or a raw dataset without preamble/File Meta) once,
+// stopping before top-level pixel data, and yields everything the index needs:
+//   - the identifying UIDs and the transfer syntax,
+//   - the QIDO match keys, normalised (spec healthcare-api.md §10.3),
+//   - the whole dataset as DICOM JSON (PS3.18 Annex F), every string converted to UTF-8,
+//     with bulk data replaced by relative BulkDataURIs (see below),
+//   - the pixel-description numbers WADO needs (frames, rows, columns, bits).
+// The caller never sees DCMTK types. Errors are INVALID_ARGUMENT with a reason a user can
+// act on ("not a DICOM file", "missing SOPInstanceUID", "truncated element (0010,0010)").
+#ifndef DICOMSTORE_DICOM_INSTANCE_PARSER_H_
+#define DICOMSTORE_DICOM_INSTANCE_PARSER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "common/proto_json.h"
+
+namespace dicomstore::dicom {
+
+// Limits applied while parsing (explicit so they can be tested and documented).
+struct ParseLimits {
+  uint64_t max_element_length = 1ull << 30;  // a declared length beyond this, or beyond
+                                             // the remaining input, is refused up front
+  int max_sequence_depth = 16;               // nested SQ deeper than this is refused
+};
+
+struct ParsedInstance {
+  // Identity (always present when parsing succeeds).
+  std::string study_uid, series_uid, sop_instance_uid, sop_class_uid;
+  std::string transfer_syntax_uid;  // from File Meta; "1.2.840.10008.1.2" for raw datasets
+
+  // QIDO match keys, as stored after UTF-8 conversion ("" when absent).
+  std::string patient_name;            // PN, all component groups as stored ("=" separated)
+  std::string patient_id, accession_number, referring_physician_name;
+  std::string study_date;              // DA as stored
+  std::string study_time, study_id, study_description;
+  std::string modality, series_description;
+  int64_t series_number = 0, instance_number = 0;  // 0 when absent or invalid
+
+  // Pixel description (0 when absent).
+  int64_t number_of_frames = 0;  // 1 for single-frame images with pixel data
+  int64_t rows = 0, columns = 0, bits_allocated = 0;
+  bool has_pixel_data = false;
+
+  // The whole dataset (File Meta excluded) as a DICOM JSON object (not an array), keys in
+  // tag order. Bulk data elements (Google's definition, spec §10.4: any pixel data, any
+  // OB/OW/UN, OD/OF/OL/OV over 2 KiB, AT/FD/FL/UL/US/SV/UV with VM > 512) carry
+  // "BulkDataURI": "bulkdata/<tag path>" — relative to the instance URL, where the tag path
+  // is the 8-hex-digit tag, with "/<item index>/<tag>" steps for elements inside
+  // sequences, e.g. "bulkdata/7FE00010" or "bulkdata/00880200/0/7FE00010". The service
+  // makes them absolute when answering.
+  Json json;
+};
+
+// One-time process setup: checks the data dictionary is loaded (refuses to run without
+// it), registers the JPEG / JPEG-LS / RLE decoders, silences DCMTK's console logging.
+absl::Status InitializeDicom();
+
+// Parses `bytes` (the whole file). `bytes` must stay valid only during the call.
+absl::StatusOr<ParsedInstance> ParseInstance(std::string_view bytes,
+                                             const ParseLimits& limits = {});
+
+// Normalisations shared by the index and QIDO so that stored keys and query values are
+// compared in one form.
+// PatientName words for fuzzy matching: upper-cased, split on '^', '=' and spaces.
+std::string NormalizePersonNameForMatch(std::string_view utf8_name);
+// DA "YYYYMMDD" (also tolerates "YYYY.MM.DD") -> YYYYMMDD as an integer; 0 when invalid.
+int32_t DateToInt(std::string_view da);
+
+}  // namespace dicomstore::dicom
+
+#endif  // DICOMSTORE_DICOM_INSTANCE_PARSER_H_
