@@ -45,6 +45,11 @@ absl::Status ReadInt64(const Json& object, std::string_view field, std::string_v
 std::string FormatTimestamp(int64_t unix_micros);
 int64_t NowMicros();
 
+// `text` as a double-quoted JSON string for error messages: control characters are escaped
+// and invalid UTF-8 is replaced by U+FFFD, so a message quoting user input can always be
+// serialised into the error envelope.
+std::string QuoteForMessage(std::string_view text);
+
 // int64 as proto3 JSON (a string).
 inline Json Int64Json(int64_t v) { return std::to_string(v); }
 

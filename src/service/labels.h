@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "nlohmann/json.hpp"
+#include "common/proto_json.h"
 
 namespace dicomstore::service {
 
@@ -22,8 +22,9 @@ using Labels = std::map<std::string, std::string>;
 absl::Status ValidateLabelKey(const std::string& key);
 absl::Status ValidateLabelValue(const std::string& key, const std::string& value);
 
-// Checks a JSON `labels` member: an object of string values obeying the rules above.
-absl::StatusOr<Labels> ParseLabels(const nlohmann::json& labels);
+// Checks a JSON `labels` member: an object of string values obeying the rules above
+// (null, proto3's "default value", is an empty map).
+absl::StatusOr<Labels> ParseLabels(const Json& labels);
 
 }  // namespace dicomstore::service
 

@@ -8,9 +8,9 @@ namespace {
 TEST(RequestTargetTest, DecodesSegmentsAndQuery) {
   auto t = ParseRequestTarget("/v1/projects/p/a%2Fb/frames/1%2C2?x=a+b&y=%3D&z");
   ASSERT_TRUE(t.ok()) << t.status();
-  ASSERT_EQ(t->segments.size(), 5u);
+  ASSERT_EQ(t->segments.size(), 6u);
   EXPECT_EQ(t->segments[3], "a/b");  // an encoded slash stays inside its segment
-  EXPECT_EQ(t->segments[4], "1,2");
+  EXPECT_EQ(t->segments[5], "1,2");
   EXPECT_EQ(t->Param("x"), "a b");
   EXPECT_EQ(t->Param("y"), "=");
   EXPECT_TRUE(t->Has("z"));
