@@ -1,0 +1,51 @@
+// The file-system operations the blob store needs, behind an interface so tests can inject
+// faults (a failing fsync, a full disk, a crash between steps) — the LevelDB `Env` idea.
+#ifndef DICOMSTORE_BLOBS_ENV_H_
+#define DICOMSTORE_BLOBS_ENV_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace dicomstore::blobs {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual absl::Status Append(std::string_view data) = 0;
+  virtual absl::Status Sync() = 0;   // data and size durable (fdatasync)
+  virtual absl::Status Close() = 0;
+};
+
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Reads up to n bytes at `offset` into `out` (resized to what was read; 0 = end).
+  virtual absl::Status ReadAt(uint64_t offset, size_t n, std::string* out) = 0;
+  virtual uint64_t size() const = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(const std::string& path) = 0;
+  virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual absl::Status Remove(const std::string& path) = 0;  // OK if already absent
+  virtual absl::Status CreateDirs(const std::string& path) = 0;
+  virtual absl::Status SyncDir(const std::string& path) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+};
+
+// The real POSIX file system. Thread-safe; lives for the whole process.
+Env* DefaultEnv();
+
+}  // namespace dicomstore::blobs
+
+#endif  // DICOMSTORE_BLOBS_ENV_H_
