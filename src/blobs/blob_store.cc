@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 
 namespace dicomstore::blobs {
 namespace {
@@ -34,8 +35,9 @@ std::string NewKey() {
 
 class FileBlobWriter : public BlobWriter {
  public:
-  FileBlobWriter(std::string key, std::string temp_path, std::unique_ptr<WritableFile> file)
-      : key_(std::move(key)), temp_path_(std::move(temp_path)), file_(std::move(file)),
+  FileBlobWriter(int64_t store_id, std::string key, std::string temp_path,
+                 std::unique_ptr<WritableFile> file)
+      : store_id_(store_id), key_(std::move(key)), temp_path_(std::move(temp_path)), file_(std::move(file)),
         sha_(EVP_MD_CTX_new()) {
     EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
   }
@@ -58,7 +60,7 @@ class FileBlobWriter : public BlobWriter {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(sha_, digest, &len);
-    PendingBlob blob{key_, temp_path_, size_, std::string(2 * len, '0')};
+    PendingBlob blob{store_id_, key_, temp_path_, size_, std::string(2 * len, '0')};
     for (unsigned i = 0; i < len; ++i) {
       blob.sha256_hex[2 * i] = kHex[digest[i] >> 4];
       blob.sha256_hex[2 * i + 1] = kHex[digest[i] & 0xf];
@@ -67,6 +69,7 @@ class FileBlobWriter : public BlobWriter {
   }
 
  private:
+  int64_t store_id_;
   std::string key_;
   std::string temp_path_;
   std::unique_ptr<WritableFile> file_;
@@ -97,27 +100,29 @@ absl::Status BlobStore::Open() {
   return absl::OkStatus();
 }
 
-std::string BlobStore::PathOf(std::string_view key) const {
-  return absl::StrCat(root_, "/", key.substr(0, 2), "/", key.substr(2, 2), "/", key);
+std::string BlobStore::PathOf(int64_t store_id, std::string_view key) const {
+  return absl::StrCat(root_, "/", store_id, "/", std::string(key.substr(0, 2)), "/",
+                      std::string(key));
 }
 
-absl::StatusOr<std::unique_ptr<BlobWriter>> BlobStore::Create() {
+absl::StatusOr<std::unique_ptr<BlobWriter>> BlobStore::Create(int64_t store_id) {
   std::string key = NewKey();
   std::string temp = absl::StrCat(root_, "/tmp/", key, kTempSuffix);
   absl::StatusOr<std::unique_ptr<WritableFile>> file = env_->NewWritableFile(temp);
   if (!file.ok()) return file.status();
   return std::unique_ptr<BlobWriter>(
-      std::make_unique<FileBlobWriter>(key, temp, *std::move(file)));
+      std::make_unique<FileBlobWriter>(store_id, key, temp, *std::move(file)));
 }
 
 absl::Status BlobStore::Publish(const std::vector<PendingBlob>& blobs) {
   std::set<std::string> dirs;
   for (const PendingBlob& blob : blobs) {
-    std::string dir = absl::StrCat(root_, "/", blob.key.substr(0, 2), "/", blob.key.substr(2, 2));
+    std::string dir = absl::StrCat(root_, "/", blob.store_id, "/", blob.key.substr(0, 2));
     if (dirs.insert(dir).second) {
       if (absl::Status s = env_->CreateDirs(dir); !s.ok()) return s;
     }
-    if (absl::Status s = env_->Rename(blob.temp_path, PathOf(blob.key)); !s.ok()) return s;
+    if (absl::Status s = env_->Rename(blob.temp_path, PathOf(blob.store_id, blob.key)); !s.ok())
+      return s;
   }
   // One fsync per touched directory makes every rename of the batch durable.
   for (const std::string& dir : dirs) {
@@ -128,29 +133,36 @@ absl::Status BlobStore::Publish(const std::vector<PendingBlob>& blobs) {
 
 void BlobStore::Discard(const PendingBlob& blob) { (void)env_->Remove(blob.temp_path); }
 
-absl::StatusOr<std::unique_ptr<ReadableFile>> BlobStore::Read(std::string_view key) {
+absl::StatusOr<std::unique_ptr<ReadableFile>> BlobStore::Read(int64_t store_id,
+                                                              std::string_view key) {
   if (!IsBlobKey(key)) return absl::InvalidArgumentError("malformed blob key");
-  return env_->NewReadableFile(PathOf(key));
+  return env_->NewReadableFile(PathOf(store_id, key));
 }
 
-absl::Status BlobStore::Remove(std::string_view key) {
+absl::Status BlobStore::Remove(int64_t store_id, std::string_view key) {
   if (!IsBlobKey(key)) return absl::InvalidArgumentError("malformed blob key");
-  return env_->Remove(PathOf(key));
+  return env_->Remove(PathOf(store_id, key));
 }
 
-absl::StatusOr<std::vector<std::string>> BlobStore::ListKeys() {
-  std::vector<std::string> keys;
-  absl::StatusOr<std::vector<std::string>> level1 = env_->ListDir(root_);
-  if (!level1.ok()) return level1.status();
-  for (const std::string& a : *level1) {
-    if (a.size() != 2) continue;  // skips tmp/
-    absl::StatusOr<std::vector<std::string>> level2 = env_->ListDir(root_ + "/" + a);
-    if (!level2.ok()) return level2.status();
-    for (const std::string& b : *level2) {
-      absl::StatusOr<std::vector<std::string>> files = env_->ListDir(root_ + "/" + a + "/" + b);
+absl::Status BlobStore::RemoveStore(int64_t store_id) {
+  return env_->RemoveTree(absl::StrCat(root_, "/", store_id));
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> BlobStore::ListKeys() {
+  std::vector<std::pair<int64_t, std::string>> keys;
+  absl::StatusOr<std::vector<std::string>> stores = env_->ListDir(root_);
+  if (!stores.ok()) return stores.status();
+  for (const std::string& store : *stores) {
+    int64_t store_id = 0;
+    if (!absl::SimpleAtoi(store, &store_id)) continue;  // skips tmp/
+    std::string store_dir = absl::StrCat(root_, "/", store);
+    absl::StatusOr<std::vector<std::string>> shards = env_->ListDir(store_dir);
+    if (!shards.ok()) return shards.status();
+    for (const std::string& shard : *shards) {
+      absl::StatusOr<std::vector<std::string>> files = env_->ListDir(store_dir + "/" + shard);
       if (!files.ok()) return files.status();
       for (const std::string& f : *files) {
-        if (IsBlobKey(f)) keys.push_back(f);
+        if (IsBlobKey(f)) keys.emplace_back(store_id, f);
       }
     }
   }

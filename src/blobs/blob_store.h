@@ -1,6 +1,8 @@
 // Instance bytes on a file system (DESIGN.md §5). Each blob is the exact bytes received,
-// in a file whose path derives from a random key the store generates — never from a user
-// string, so no path traversal is possible:  <root>/<k[0:2]>/<k[2:4]>/<key>
+// in a file whose path derives from the store's internal id and a random key the blob
+// store generates — never from a user string, so no path traversal is possible:
+//   <root>/<store_id>/<k[0:2]>/<key>
+// Deleting a whole DICOM store is then one directory removal.
 //
 // Write protocol: Create() streams into <root>/tmp/<key>.tmp while hashing; Finish()
 // fdatasyncs it; Publish() renames a batch of finished blobs into place and fsyncs the
@@ -13,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -23,6 +26,7 @@ namespace dicomstore::blobs {
 
 // A blob written and synced to its temporary file, not yet published.
 struct PendingBlob {
+  int64_t store_id = 0;
   std::string key;         // 32 lower-case hex digits
   std::string temp_path;
   uint64_t size = 0;
@@ -48,18 +52,20 @@ class BlobStore {
   // Creates the directories and removes temporary files left by a crash.
   absl::Status Open();
 
-  absl::StatusOr<std::unique_ptr<BlobWriter>> Create();
+  absl::StatusOr<std::unique_ptr<BlobWriter>> Create(int64_t store_id);
   // Moves finished blobs to their final paths; durable when it returns OK.
   absl::Status Publish(const std::vector<PendingBlob>& blobs);
   // Drops a blob that was never published (e.g. its instance was refused).
   void Discard(const PendingBlob& blob);
 
-  absl::StatusOr<std::unique_ptr<ReadableFile>> Read(std::string_view key);
-  absl::Status Remove(std::string_view key);
-  std::string PathOf(std::string_view key) const;
+  absl::StatusOr<std::unique_ptr<ReadableFile>> Read(int64_t store_id, std::string_view key);
+  absl::Status Remove(int64_t store_id, std::string_view key);
+  // Removes every blob of a store (after its index rows are gone).
+  absl::Status RemoveStore(int64_t store_id);
+  std::string PathOf(int64_t store_id, std::string_view key) const;
 
-  // Every published key (a full scan: for recovery after a crash, not the normal path).
-  absl::StatusOr<std::vector<std::string>> ListKeys();
+  // Every published (store_id, key) (a full scan: for recovery after a crash only).
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ListKeys();
 
  private:
   Env* env_;

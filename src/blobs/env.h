@@ -38,6 +38,7 @@ class Env {
   virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
   virtual absl::Status Remove(const std::string& path) = 0;  // OK if already absent
   virtual absl::Status CreateDirs(const std::string& path) = 0;
+  virtual absl::Status RemoveTree(const std::string& path) = 0;  // OK if already absent
   virtual absl::Status SyncDir(const std::string& path) = 0;
   virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;

@@ -112,6 +112,12 @@ class PosixEnv : public Env {
     if (ec) return absl::InternalError(absl::StrCat("mkdir ", path, ": ", ec.message()));
     return absl::OkStatus();
   }
+  absl::Status RemoveTree(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) return absl::InternalError(absl::StrCat("remove ", path, ": ", ec.message()));
+    return absl::OkStatus();
+  }
   absl::Status SyncDir(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return PosixError("open dir", path, errno);

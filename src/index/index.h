@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "index/instance_index.h"
 
 namespace dicomstore::index {
 
@@ -115,6 +116,11 @@ class Index {
   virtual absl::StatusOr<PolicyRecord> GetPolicy(const std::string& resource) = 0;
   virtual absl::Status SetPolicy(const PolicyRecord& record,
                                  const std::optional<std::string>& expected_etag) = 0;
+
+  // The DICOM rows (studies, series, instances) of every store. Deleting a store or a
+  // dataset removes its rows too (blob files are the caller's: they live under the store's
+  // own directory, see blobs/blob_store.h).
+  virtual InstanceIndex* instances() { return nullptr; }  // TODO(instance index): pure
 };
 
 // Opens (creating if needed) the embedded SQLite index at `path` (a file; ":memory:" for

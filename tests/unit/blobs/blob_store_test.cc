@@ -26,6 +26,7 @@ class FaultyEnv : public Env {
   }
   absl::Status Remove(const std::string& p) override { return DefaultEnv()->Remove(p); }
   absl::Status CreateDirs(const std::string& p) override { return DefaultEnv()->CreateDirs(p); }
+  absl::Status RemoveTree(const std::string& p) override { return DefaultEnv()->RemoveTree(p); }
   absl::Status SyncDir(const std::string& p) override {
     if (fail_sync_dir) return absl::InternalError("injected fsync failure");
     return DefaultEnv()->SyncDir(p);
@@ -46,7 +47,7 @@ class BlobStoreTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(root_); }
 
   PendingBlob Write(BlobStore& store, const std::string& data) {
-    auto writer = store.Create();
+    auto writer = store.Create(7);
     EXPECT_TRUE(writer.ok());
     EXPECT_TRUE((*writer)->Append(data.substr(0, data.size() / 2)).ok());
     EXPECT_TRUE((*writer)->Append(data.substr(data.size() / 2)).ok());
@@ -65,18 +66,35 @@ TEST_F(BlobStoreTest, WritePublishReadRemove) {
   EXPECT_TRUE(IsBlobKey(blob.key));
   EXPECT_EQ(blob.size, 11u);
   EXPECT_EQ(blob.sha256_hex, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
-  EXPECT_FALSE(store.Read(blob.key).ok());  // not published yet
+  EXPECT_FALSE(store.Read(7, blob.key).ok());  // not published yet
   ASSERT_TRUE(store.Publish({blob}).ok());
-  auto file = store.Read(blob.key);
+  auto file = store.Read(7, blob.key);
   ASSERT_TRUE(file.ok());
   std::string out;
   ASSERT_TRUE((*file)->ReadAt(6, 100, &out).ok());
   EXPECT_EQ(out, "world");
   auto keys = store.ListKeys();
   ASSERT_TRUE(keys.ok());
-  EXPECT_EQ(*keys, std::vector<std::string>{blob.key});
-  ASSERT_TRUE(store.Remove(blob.key).ok());
-  EXPECT_FALSE(store.Read(blob.key).ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0], std::make_pair(int64_t{7}, blob.key));
+  ASSERT_TRUE(store.Remove(7, blob.key).ok());
+  EXPECT_FALSE(store.Read(7, blob.key).ok());
+}
+
+TEST_F(BlobStoreTest, RemoveStoreDropsOnlyThatStore) {
+  BlobStore store(DefaultEnv(), root_);
+  ASSERT_TRUE(store.Open().ok());
+  PendingBlob a = Write(store, "a");
+  ASSERT_TRUE(store.Publish({a}).ok());
+  auto writer = store.Create(8);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Append("b").ok());
+  auto b = (*writer)->Finish();
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(store.Publish({*b}).ok());
+  ASSERT_TRUE(store.RemoveStore(7).ok());
+  EXPECT_FALSE(store.Read(7, a.key).ok());
+  EXPECT_TRUE(store.Read(8, b->key).ok());
 }
 
 TEST_F(BlobStoreTest, OpenRemovesUnpublishedTempFiles) {
@@ -104,8 +122,9 @@ TEST_F(BlobStoreTest, PublishReportsInjectedFailures) {
 
 TEST_F(BlobStoreTest, RejectsMalformedKeys) {
   BlobStore store(DefaultEnv(), root_);
-  EXPECT_EQ(store.Read("../../etc/passwd").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.Remove("ABC").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.Read(1, "../../etc/passwd").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.Remove(1, "ABC").code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
