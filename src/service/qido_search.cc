@@ -1,0 +1,253 @@
+// QIDO-RS (spec §10.3): query parameters -> a typed index query -> DICOM JSON results
+// cut from the precomputed JSON of each row. No file is opened.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/absl_view.h"
+#include "dicom/dictionary.h"
+#include "dicom/instance_parser.h"
+#include "service/dicomweb_service.h"
+
+namespace dicomstore::service {
+namespace {
+
+struct Limits {
+  int default_limit;
+  int max_limit;
+};
+constexpr int kMaxOffset = 1000000;
+
+Limits LimitsFor(QidoLevel level) {
+  return level == QidoLevel::kInstance ? Limits{1000, 50000} : Limits{100, 5000};
+}
+
+std::string_view LevelName(QidoLevel level) {
+  switch (level) {
+    case QidoLevel::kStudy: return "study";
+    case QidoLevel::kSeries: return "series";
+    case QidoLevel::kInstance: break;
+  }
+  return "instance";
+}
+
+// Resolves a keyword or tag: QIDO's own table first, then the DICOM dictionary.
+std::optional<uint32_t> ResolveAttribute(std::string_view name) {
+  if (std::optional<uint32_t> tag = KnownAttribute(name)) return tag;
+  return dicom::TagForKeyword(name);
+}
+
+// StudyDate: "YYYYMMDD", "YYYYMMDD-YYYYMMDD", "-YYYYMMDD", "YYYYMMDD-".
+absl::Status ParseDateRange(std::string_view value, index::SearchQuery* q) {
+  auto parse = [&](std::string_view d, std::optional<int32_t>* out) -> bool {
+    if (d.empty()) return true;
+    int32_t v = dicom::DateToInt(d);
+    if (v == 0 || d.size() != 8) return false;
+    *out = v;
+    return true;
+  };
+  size_t dash = value.find('-');
+  bool ok;
+  if (dash == std::string_view::npos) {
+    ok = !value.empty() && parse(value, &q->study_date_from);
+    q->study_date_to = q->study_date_from;
+  } else {
+    ok = (dash > 0 || dash + 1 < value.size()) && parse(value.substr(0, dash), &q->study_date_from) &&
+         parse(value.substr(dash + 1), &q->study_date_to);
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid StudyDate \"", Av(value), "\": expected YYYYMMDD or a range YYYYMMDD-YYYYMMDD"));
+  }
+  return absl::OkStatus();
+}
+
+struct ParsedQuery {
+  index::SearchQuery query;
+  std::set<uint32_t> include;  // extra attributes asked with includefield
+  bool include_all = false;
+};
+
+absl::StatusOr<ParsedQuery> ParseQuery(QidoLevel level, const QueryParams& params) {
+  ParsedQuery out;
+  index::SearchQuery& q = out.query;
+  Limits limits = LimitsFor(level);
+  q.limit = limits.default_limit;
+  bool fuzzy = false;
+  std::string patient_name;
+  bool has_patient_name = false;
+  std::set<uint32_t> seen;
+  const std::vector<uint32_t>& keys = MatchKeys(level);
+
+  for (const auto& [name, value] : params) {
+    if (name == "limit") {
+      int v;
+      if (!absl::SimpleAtoi(Av(value), &v) || v < 0)
+        return absl::InvalidArgumentError(absl::StrCat("invalid limit \"", value, "\""));
+      // Above the maximum Google clamps rather than refuses (spec §10.3 recommendation).
+      q.limit = v == 0 ? limits.default_limit : std::min(v, limits.max_limit);
+    } else if (name == "offset") {
+      int v;
+      if (!absl::SimpleAtoi(Av(value), &v) || v < 0 || v > kMaxOffset)
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid offset \"", value, "\": must be 0 to ", kMaxOffset));
+      q.offset = v;
+    } else if (name == "fuzzymatching") {
+      std::string lower = absl::AsciiStrToLower(Av(value));
+      if (lower != "true" && lower != "false")
+        return absl::InvalidArgumentError("fuzzymatching must be true or false");
+      fuzzy = lower == "true";
+    } else if (name == "includefield") {
+      for (absl::string_view field : absl::StrSplit(Av(value), ',', absl::SkipEmpty())) {
+        std::string f(absl::StripAsciiWhitespace(field));
+        if (f == "all") {
+          out.include_all = true;
+          continue;
+        }
+        std::optional<uint32_t> tag = ResolveAttribute(f);
+        if (!tag) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("unknown/unsupported QIDO attribute: ", f));
+        }
+        out.include.insert(*tag);
+      }
+    } else {
+      std::optional<uint32_t> tag = ResolveAttribute(name);
+      if (!tag || std::find(keys.begin(), keys.end(), *tag) == keys.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, " is not a supported ", Av(LevelName(level)),
+                         "-level match key (unknown/unsupported QIDO attribute: ", name, ")"));
+      }
+      if (!seen.insert(*tag).second) {
+        return absl::InvalidArgumentError(absl::StrCat("match key ", name, " given twice"));
+      }
+      // Google accepts single values only: no UID lists (comma) for UIDs.
+      bool is_uid = *tag == tags::kStudyInstanceUID || *tag == tags::kSeriesInstanceUID ||
+                    *tag == tags::kSOPInstanceUID;
+      if (is_uid && value.find(',') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("UID lists are not supported for ", name, "; give one UID"));
+      }
+      switch (*tag) {
+        case tags::kStudyInstanceUID: q.study_uid = value; break;
+        case tags::kSeriesInstanceUID: q.series_uid = value; break;
+        case tags::kSOPInstanceUID: q.sop_instance_uid = value; break;
+        case tags::kPatientName:
+          patient_name = value;
+          has_patient_name = true;
+          break;
+        case tags::kPatientID: q.patient_id = value; break;
+        case tags::kAccessionNumber: q.accession_number = value; break;
+        case tags::kReferringPhysicianName: q.referring_physician_name = value; break;
+        case tags::kModality: q.modality = value; break;
+        case tags::kStudyDate:
+          if (absl::Status s = ParseDateRange(value, &q); !s.ok()) return s;
+          break;
+        default: break;
+      }
+    }
+  }
+  if (has_patient_name) {
+    if (fuzzy) {
+      std::string words = dicom::NormalizePersonNameForMatch(patient_name);
+      for (absl::string_view w : absl::StrSplit(words, ' ', absl::SkipEmpty()))
+        q.patient_name_prefixes.emplace_back(w);
+      if (q.patient_name_prefixes.empty()) q.patient_name = patient_name;
+    } else {
+      q.patient_name = patient_name;
+    }
+  }
+  return out;
+}
+
+Json IsValue(int64_t v) { return Json{{"vr", "IS"}, {"Value", Json::array({v})}}; }
+
+// Builds one result from a row: default attributes (+ includefield) of the level JSON,
+// plus computed attributes when asked.
+Json RenderRow(QidoLevel level, const index::SearchRow& row, const ParsedQuery& pq,
+               const std::string& studies_url) {
+  Json source = Json::parse(row.json, nullptr, false);
+  if (!source.is_object()) source = Json::object();
+  std::set<uint32_t> wanted(DefaultAttributes(level).begin(), DefaultAttributes(level).end());
+  wanted.insert(pq.include.begin(), pq.include.end());
+  if (pq.include_all) {
+    const std::vector<uint32_t>& ext = ExtendedAttributes(level);
+    wanted.insert(ext.begin(), ext.end());
+    const std::vector<uint32_t>& computed = ComputedAttributes(level);
+    wanted.insert(computed.begin(), computed.end());
+  }
+  std::map<std::string, Json> out;  // ordered by tag key
+  for (auto it = source.begin(); it != source.end(); ++it) {
+    bool take = level == QidoLevel::kInstance && pq.include_all;
+    if (!take) {
+      uint32_t tag = 0;
+      if (!absl::SimpleHexAtoi(Av(it.key()), &tag)) continue;
+      take = wanted.count(tag) > 0;
+    }
+    // Bulk data never appears in search results.
+    if (take && !(it.value().is_object() && it.value().contains("BulkDataURI")))
+      out[it.key()] = it.value();
+  }
+  auto want = [&](uint32_t tag) { return wanted.count(tag) > 0; };
+  if (level == QidoLevel::kStudy) {
+    if (want(tags::kModalitiesInStudy)) {
+      Json m = Json{{"vr", "CS"}};
+      if (!row.modalities_in_study.empty()) m["Value"] = row.modalities_in_study;
+      out[TagKey(tags::kModalitiesInStudy)] = m;
+    }
+    if (want(tags::kNumberOfStudyRelatedSeries))
+      out[TagKey(tags::kNumberOfStudyRelatedSeries)] = IsValue(row.study_series_count);
+    if (want(tags::kNumberOfStudyRelatedInstances))
+      out[TagKey(tags::kNumberOfStudyRelatedInstances)] = IsValue(row.study_instance_count);
+  }
+  if (level == QidoLevel::kSeries && want(tags::kNumberOfSeriesRelatedInstances))
+    out[TagKey(tags::kNumberOfSeriesRelatedInstances)] = IsValue(row.series_instance_count);
+  if (want(tags::kRetrieveURL)) {
+    std::string url = absl::StrCat(studies_url, row.study_uid);
+    if (level != QidoLevel::kStudy) absl::StrAppend(&url, "/series/", row.series_uid);
+    if (level == QidoLevel::kInstance) absl::StrAppend(&url, "/instances/", row.sop_instance_uid);
+    out[TagKey(tags::kRetrieveURL)] = Json{{"vr", "UR"}, {"Value", Json::array({url})}};
+  }
+  Json result = Json::object();
+  for (auto& [k, v] : out) result[k] = std::move(v);
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<Json> DicomWebService::Search(std::string_view store_name, QidoLevel level,
+                                             const std::optional<std::string>& study,
+                                             const std::optional<std::string>& series,
+                                             const QueryParams& params,
+                                             const std::string& base_url) {
+  absl::StatusOr<StoreRef> store = ResolveStore(store_name);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<ParsedQuery> pq = ParseQuery(level, params);
+  if (!pq.ok()) return pq.status();
+  index::SearchQuery& q = pq->query;
+  q.store_id = store->store_id;
+  q.level = level == QidoLevel::kStudy    ? index::SearchQuery::Level::kStudy
+            : level == QidoLevel::kSeries ? index::SearchQuery::Level::kSeries
+                                          : index::SearchQuery::Level::kInstance;
+  // Path UIDs are further equality constraints; a conflicting query value matches nothing.
+  auto constrain = [](std::string* field, const std::optional<std::string>& path) {
+    if (!path) return true;
+    if (!field->empty() && *field != *path) return false;
+    *field = *path;
+    return true;
+  };
+  if (!constrain(&q.study_uid, study) || !constrain(&q.series_uid, series)) return Json::array();
+
+  absl::StatusOr<std::vector<index::SearchRow>> rows = index_->instances()->Search(q);
+  if (!rows.ok()) return rows.status();
+  const std::string studies_url = absl::StrCat(DicomWebUrl(base_url, store->name), "/studies/");
+  Json out = Json::array();
+  for (const index::SearchRow& row : *rows) out.push_back(RenderRow(level, row, *pq, studies_url));
+  return out;
+}
+
+}  // namespace dicomstore::service
