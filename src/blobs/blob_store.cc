@@ -14,7 +14,7 @@ namespace dicomstore::blobs {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-constexpr std::string_view kTempSuffix = ".tmp";
+constexpr char kTempSuffix[] = ".tmp";
 
 std::string NewKey() {
   static std::mutex mu;

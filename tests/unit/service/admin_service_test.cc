@@ -113,7 +113,7 @@ TEST_F(AdminServiceTest, EmptyStoreIsJustItsName) {
   CreateDataset();
   auto store = admin_->CreateDicomStore(kDataset, "s1", Json{{"name", "ignored"}});
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(*store, Json{{"name", kStore}});
+  EXPECT_EQ(*store, (Json{{"name", kStore}}));
   EXPECT_EQ(*admin_->GetDicomStore(kStore), *store);
 }
 
