@@ -52,8 +52,8 @@ absl::StatusOr<std::string> RenderFrame(std::string_view part10, int frame, Imag
                                         const Viewport& viewport);
 
 // The raw value bytes of the element at `tag_path` ("7FE00010", "00880200/0/7FE00010"),
-// little endian, uncompressed (pixel data is decoded to native first when stored compressed
-// and `native` is true; otherwise encapsulated pixel data is returned as stored).
+// little endian and uncompressed: encapsulated pixel data is decoded to native pixel bytes
+// of all frames first (Google returns bulk data uncompressed, spec §10.4).
 absl::StatusOr<std::string> ReadBulkData(std::string_view part10, std::string_view tag_path);
 
 }  // namespace dicomstore::dicom

@@ -120,7 +120,8 @@ class Index {
   // The DICOM rows (studies, series, instances) of every store. Deleting a store or a
   // dataset removes its rows too (blob files are the caller's: they live under the store's
   // own directory, see blobs/blob_store.h).
-  virtual InstanceIndex* instances() { return nullptr; }  // TODO(instance index): pure
+  // Never null; owned by (and valid as long as) this Index.
+  virtual InstanceIndex* instances() = 0;
 };
 
 // Opens (creating if needed) the embedded SQLite index at `path` (a file; ":memory:" for

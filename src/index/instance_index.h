@@ -4,7 +4,8 @@
 // single file.
 //
 // All methods are atomic and thread-safe. `store_id` (StoreRecord::store_id) leads every
-// key. Errors: NOT_FOUND for a missing study/series/instance, INTERNAL for the backend.
+// key. Errors: NOT_FOUND for a missing study/series/instance, INTERNAL for the backend; the
+// few others are stated where they occur.
 #ifndef DICOMSTORE_INDEX_INSTANCE_INDEX_H_
 #define DICOMSTORE_INDEX_INSTANCE_INDEX_H_
 
@@ -53,24 +54,32 @@ enum class InsertOutcome {
   kStored,            // new row
   kDuplicateSame,     // same UIDs and same sha256 already stored: nothing written
   kDuplicateDiffers,  // same UIDs, different bytes: refused
-  kStudyLocked,       // the study (or series) is being deleted: refused
+  kStudyLocked,       // the study (or series) is being deleted: refused (checked before the
+                      // duplicate rules: nothing is accepted into a locked study)
   kStoreMissing,      // the store was deleted meanwhile: refused
 };
 
 // A typed QIDO query. Empty strings / nullopt mean "no constraint". Every constraint is an
-// exact match unless stated.
+// exact match unless stated. All constraints apply at every level: a constraint on a lower
+// level than the searched one means "has such a series / instance" (e.g. modality at the
+// study level matches studies with a series of that modality). Results are in insertion
+// order of the searched level's rows, so limit/offset paging is stable.
 struct SearchQuery {
   enum class Level { kStudy, kSeries, kInstance };
   Level level = Level::kStudy;
   int64_t store_id = 0;
   std::string study_uid, series_uid, sop_instance_uid;
   std::string patient_name;                // exact
-  std::vector<std::string> patient_name_prefixes;  // fuzzy: any word starts with any prefix
-                                                   // (upper-cased words)
+  // Fuzzy: some stored word (InstanceRecord::patient_name_words) starts with some prefix;
+  // prefixes are normalised like those words. Empty prefixes are ignored; more than 64 is
+  // INVALID_ARGUMENT.
+  std::vector<std::string> patient_name_prefixes;
   std::string patient_id, accession_number, referring_physician_name, modality;
-  std::optional<int32_t> study_date_from, study_date_to;  // inclusive range on YYYYMMDD
-  int limit = 100;
-  int offset = 0;
+  // Inclusive range on YYYYMMDD; either end may be open. Studies without a date (0) never
+  // match a date constraint.
+  std::optional<int32_t> study_date_from, study_date_to;
+  int limit = 100;  // <= 0: empty result
+  int offset = 0;   // < 0 is taken as 0
 };
 
 // One search result: the level's precomputed JSON plus its computed attributes.
@@ -82,10 +91,13 @@ struct SearchRow {
   std::vector<std::string> modalities_in_study;               // for study rows, sorted
 };
 
+// Counts of a store, or of one study / series (which then counts itself as 1 at its own level:
+// StudyCounts has studies = 1, SeriesCounts studies = series = 1).
 struct Counts {
   int64_t studies = 0, series = 0, instances = 0;
   int64_t blob_bytes = 0;        // sum of stored sizes
-  int64_t structured_bytes = 0;  // sum of JSON sizes kept in the index
+  int64_t structured_bytes = 0;  // sum of JSON sizes kept in the index (instance JSON, plus
+                                 // the study and series JSON once per study / series)
 };
 
 class InstanceIndex {
@@ -93,7 +105,9 @@ class InstanceIndex {
   virtual ~InstanceIndex() = default;
 
   // Inserts a batch in one transaction (group commit: the caller batches concurrent
-  // requests). Returns one outcome per record, in order.
+  // requests). Returns one outcome per record, in order; records are applied in order, so the
+  // same UIDs twice in a batch behave like two sequential inserts. blob_key must be unique:
+  // reusing one fails the whole batch with ALREADY_EXISTS (nothing is written).
   virtual absl::StatusOr<std::vector<InsertOutcome>> InsertInstances(
       const std::vector<InstanceRecord>& records) = 0;
 

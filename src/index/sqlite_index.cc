@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "index/sqlite_db.h"
+#include "index/sqlite_instance_index.h"
 #include "index/sqlite_schema.h"
 
 namespace dicomstore::index {
@@ -94,9 +95,12 @@ absl::StatusOr<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path) 
   return std::unique_ptr<Index>(std::move(index));
 }
 
-SqliteIndex::SqliteIndex(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+SqliteIndex::SqliteIndex(std::unique_ptr<sqlite::Db> db)
+    : db_(std::move(db)), instances_(std::make_unique<SqliteInstanceIndex>(*db_, mu_)) {}
 
 SqliteIndex::~SqliteIndex() = default;
+
+InstanceIndex* SqliteIndex::instances() { return instances_.get(); }
 
 absl::StatusOr<int64_t> SqliteIndex::FindDatasetId(const DatasetKey& key) {
   SI_ASSIGN_OR_RETURN(Statement stmt,
@@ -201,7 +205,7 @@ absl::Status SqliteIndex::DeleteDataset(const DatasetKey& key) {
   SI_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(key));
   SI_RETURN_IF_ERROR(DeletePoliciesUnder(DatasetName(key)));
   {
-    // Stores and operations go by ON DELETE CASCADE (and, later, what stores hold).
+    // Stores, operations and everything stores hold go by ON DELETE CASCADE.
     SI_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("DELETE FROM datasets WHERE dataset_id = ?1"));
     stmt.BindInt(1, dataset_id);
     SI_RETURN_IF_ERROR(stmt.Run());

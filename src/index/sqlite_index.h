@@ -28,6 +28,7 @@ namespace dicomstore::index {
 namespace sqlite {
 class Db;
 }  // namespace sqlite
+class SqliteInstanceIndex;
 
 class SqliteIndex final : public Index {
  public:
@@ -65,6 +66,8 @@ class SqliteIndex final : public Index {
   absl::Status SetPolicy(const PolicyRecord& record,
                          const std::optional<std::string>& expected_etag) override;
 
+  InstanceIndex* instances() override;
+
  private:
   explicit SqliteIndex(std::unique_ptr<sqlite::Db> db);
 
@@ -80,6 +83,9 @@ class SqliteIndex final : public Index {
   // writer (DESIGN.md §5).
   std::mutex mu_;
   std::unique_ptr<sqlite::Db> db_;
+  // The DICOM rows (sqlite_instance_index.h), sharing db_ and mu_; declared last so it is
+  // destroyed first.
+  std::unique_ptr<SqliteInstanceIndex> instances_;
 };
 
 }  // namespace dicomstore::index

@@ -72,6 +72,119 @@ CREATE TABLE iam_policies (
   etag               TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql"},
+
+    // The DICOM rows (DESIGN.md §5a). Every level carries store_id and every search index leads
+    // with it. Paging orders by the integer id (insertion order); the bare (store_id) indexes
+    // give that order without sorting when a search has no other constraint (an index entry
+    // ends with the rowid). Counters (NumberOf*, metrics) are maintained by the writer:
+    //   instance.structured_bytes = size of its JSON,
+    //   series = its JSON + its instances, study = its JSON + its series, store = its studies;
+    //   blob_bytes likewise sum the instances' stored sizes.
+    // `locked` (0/1) marks a study or series being deleted: inserts into it are refused.
+    {2, R"sql(
+CREATE TABLE store_counts (
+  store_id           INTEGER PRIMARY KEY REFERENCES dicom_stores (store_id) ON DELETE CASCADE,
+  studies            INTEGER NOT NULL DEFAULT 0,
+  series             INTEGER NOT NULL DEFAULT 0,
+  instances          INTEGER NOT NULL DEFAULT 0,
+  blob_bytes         INTEGER NOT NULL DEFAULT 0,
+  structured_bytes   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO store_counts (store_id) SELECT store_id FROM dicom_stores;
+-- Every store has its counters row from birth, whichever code path creates it.
+CREATE TRIGGER dicom_stores_counts AFTER INSERT ON dicom_stores BEGIN
+  INSERT INTO store_counts (store_id) VALUES (NEW.store_id);
+END;
+
+CREATE TABLE studies (
+  id                       INTEGER PRIMARY KEY,
+  store_id                 INTEGER NOT NULL REFERENCES dicom_stores (store_id) ON DELETE CASCADE,
+  study_uid                TEXT NOT NULL COLLATE BINARY,
+  patient_name             TEXT NOT NULL COLLATE BINARY,
+  patient_name_words       TEXT NOT NULL,
+  patient_id               TEXT NOT NULL COLLATE BINARY,
+  accession_number         TEXT NOT NULL COLLATE BINARY,
+  referring_physician_name TEXT NOT NULL COLLATE BINARY,
+  study_date               INTEGER NOT NULL,
+  study_json               TEXT NOT NULL,
+  series_count             INTEGER NOT NULL DEFAULT 0,
+  instance_count           INTEGER NOT NULL DEFAULT 0,
+  blob_bytes               INTEGER NOT NULL DEFAULT 0,
+  structured_bytes         INTEGER NOT NULL DEFAULT 0,
+  locked                   INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+  UNIQUE (store_id, study_uid)
+) STRICT;
+CREATE INDEX studies_by_store ON studies (store_id);
+CREATE INDEX studies_by_patient_name ON studies (store_id, patient_name);
+CREATE INDEX studies_by_patient_id ON studies (store_id, patient_id);
+CREATE INDEX studies_by_accession ON studies (store_id, accession_number);
+CREATE INDEX studies_by_referring ON studies (store_id, referring_physician_name);
+CREATE INDEX studies_by_date ON studies (store_id, study_date);
+
+-- Fuzzy PatientName matching: the normalised words of each study's name, one row per distinct
+-- word. "Some word starts with P" is the range [P, P || x'ff') on (store_id, word): 0xff never
+-- occurs in UTF-8, and BINARY collation compares bytes.
+CREATE TABLE study_name_words (
+  study_id                 INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  store_id                 INTEGER NOT NULL,
+  word                     TEXT NOT NULL COLLATE BINARY,
+  PRIMARY KEY (study_id, word)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX study_name_words_by_word ON study_name_words (store_id, word);
+
+CREATE TABLE series (
+  id                       INTEGER PRIMARY KEY,
+  study_id                 INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  store_id                 INTEGER NOT NULL,
+  series_uid               TEXT NOT NULL COLLATE BINARY,
+  modality                 TEXT NOT NULL COLLATE BINARY,
+  series_number            INTEGER NOT NULL,
+  series_json              TEXT NOT NULL,
+  instance_count           INTEGER NOT NULL DEFAULT 0,
+  blob_bytes               INTEGER NOT NULL DEFAULT 0,
+  structured_bytes         INTEGER NOT NULL DEFAULT 0,
+  locked                   INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+  UNIQUE (study_id, series_uid)
+) STRICT;
+CREATE INDEX series_by_store ON series (store_id);
+CREATE INDEX series_by_uid ON series (store_id, series_uid);
+CREATE INDEX series_by_modality ON series (store_id, modality);
+
+-- ModalitiesInStudy: how many series of the study have each (non-empty) modality. A series'
+-- modality is fixed by its first instance, so the count changes only when a series is created
+-- or removed, and a modality disappears with the last series carrying it.
+CREATE TABLE study_modalities (
+  study_id                 INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  store_id                 INTEGER NOT NULL,
+  modality                 TEXT NOT NULL COLLATE BINARY,
+  series_count             INTEGER NOT NULL,
+  PRIMARY KEY (study_id, modality)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX study_modalities_by_modality ON study_modalities (store_id, modality);
+
+CREATE TABLE instances (
+  id                       INTEGER PRIMARY KEY,
+  series_id                INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+  store_id                 INTEGER NOT NULL,
+  sop_instance_uid         TEXT NOT NULL COLLATE BINARY,
+  sop_class_uid            TEXT NOT NULL,
+  transfer_syntax_uid      TEXT NOT NULL,
+  instance_number          INTEGER NOT NULL,
+  number_of_frames         INTEGER NOT NULL,
+  pixel_rows               INTEGER NOT NULL,
+  pixel_columns            INTEGER NOT NULL,
+  bits_allocated           INTEGER NOT NULL,
+  instance_json            TEXT NOT NULL,
+  blob_key                 TEXT NOT NULL COLLATE BINARY UNIQUE,
+  size_bytes               INTEGER NOT NULL,
+  structured_bytes         INTEGER NOT NULL,
+  sha256_hex               TEXT NOT NULL,
+  create_time_micros       INTEGER NOT NULL,
+  UNIQUE (series_id, sop_instance_uid)
+) STRICT;
+CREATE INDEX instances_by_store ON instances (store_id);
+CREATE INDEX instances_by_uid ON instances (store_id, sop_instance_uid);
+)sql"},
 };
 
 absl::StatusOr<int> ReadUserVersion(Db& db) {

@@ -45,7 +45,10 @@ struct HttpResponse;
 
 // Receives a streamed request body. Write is called for each chunk in order; Finish once
 // after the last chunk and produces the response. A non-OK Write stops the upload: the
-// remaining body is discarded and `Fail` produces the response instead.
+// remaining body is discarded and `Fail` produces the response instead. `Fail` is also called
+// (with InvalidArgument, Unavailable or DeadlineExceeded) when reading the body fails, e.g.
+// bad chunked framing or a lost connection. Write runs on an I/O thread (keep it cheap);
+// Finish, Fail and the destructor run on a worker thread.
 class BodySink {
  public:
   virtual ~BodySink() = default;
@@ -55,8 +58,10 @@ class BodySink {
 };
 
 // Produces a response body chunk by chunk. Next appends the next chunk to `out` and returns
-// true, or returns false at the end. An error after the head was sent aborts the
-// connection (the client sees a truncated body).
+// true, or returns false at the end. The transport pulls the first chunk(s) before sending
+// the head, so an error there becomes `HttpHandler::Error(status)`'s response; an error after
+// the head was sent aborts the connection (the client sees a truncated body). A source that
+// produces more or less than a declared `content_length` also aborts the connection.
 class BodySource {
  public:
   virtual ~BodySource() = default;
@@ -73,7 +78,7 @@ struct HttpResponse {
 
 // What to do with a request body, decided from the head alone.
 struct BodyPlan {
-  uint64_t buffer_limit = 10 << 20;     // buffered body limit; over it -> `too_large`
+  uint64_t buffer_limit = 10 << 20;     // buffered body limit; over it -> Error()
   std::unique_ptr<BodySink> sink;       // stream into this instead of buffering
   // Set when the request is refused before reading the body (e.g. route not found);
   // the body is then drained (bounded) or the connection closed.
@@ -87,7 +92,9 @@ class HttpHandler {
   virtual BodyPlan Plan(const HttpRequest& head) = 0;
   // Called with the buffered body when Plan returned no sink and no immediate response.
   virtual HttpResponse Handle(const HttpRequest& request) = 0;
-  // Response for a buffered body over `buffer_limit` or a malformed request.
+  // Response for a buffered body over `buffer_limit` or a malformed request (InvalidArgument),
+  // and for a BodySource failing before the head was sent or a handler method throwing
+  // (Internal). Runs on a worker thread.
   virtual HttpResponse Error(const absl::Status& status) = 0;
 };
 
@@ -106,7 +113,11 @@ class HttpServer {
                                                            HttpHandler* handler);
   virtual ~HttpServer() = default;
   virtual uint16_t port() const = 0;
-  // Stops accepting, lets in-flight requests finish (bounded wait), then returns.
+  // Stops accepting, closes idle keep-alive connections, lets in-flight requests finish
+  // (their responses carry `Connection: close`), then joins all threads. After ~10 s the
+  // remaining connections are closed; a handler call that is still running is waited for.
+  // Idempotent; the destructor calls it. Must not be called from a handler (it would wait
+  // for itself).
   virtual void Shutdown() = 0;
 };
 
