@@ -9,10 +9,14 @@
 #include <memory>
 
 #include "absl/strings/numbers.h"
+#include "blobs/blob_store.h"
+#include "cli/recovery.h"
+#include "dicom/instance_parser.h"
 #include "index/index.h"
 #include "server/api_handler.h"
 #include "server/http_server.h"
 #include "service/admin_service.h"
+#include "service/dicomweb_service.h"
 
 namespace dicomstore::cli {
 namespace {
@@ -53,8 +57,29 @@ int RunServe(const ServeOptions& options) {
     std::cerr << "dicomstore: cannot open the index: " << index.status() << "\n";
     return 1;
   }
-  service::AdminService admin(index->get());
-  server::ApiHandler handler(&admin);
+  if (absl::Status s = dicom::InitializeDicom(); !s.ok()) {
+    std::cerr << "dicomstore: " << s << "\n";
+    return 1;
+  }
+  blobs::BlobStore blobs(blobs::DefaultEnv(),
+                         (std::filesystem::path(options.data_dir) / "blobs").string());
+  if (absl::Status s = blobs.Open(); !s.ok()) {
+    std::cerr << "dicomstore: cannot open the blob store: " << s << "\n";
+    return 1;
+  }
+  // After a crash, files published but never indexed are removed (DESIGN.md §5).
+  CleanShutdownMarker marker(options.data_dir);
+  if (!marker.WasClean()) {
+    if (absl::Status s = RemoveUnreferencedBlobs(index->get(), &blobs); !s.ok()) {
+      std::cerr << "dicomstore: recovery failed: " << s << "\n";
+      return 1;
+    }
+  }
+  marker.MarkRunning();
+
+  service::AdminService admin(index->get(), &blobs);
+  service::DicomWebService dicomweb(index->get(), &blobs);
+  server::ApiHandler handler(&admin, &dicomweb);
 
   // Block the termination signals in every thread (the server threads inherit the mask),
   // then wait for them here: a clean, race-free shutdown path.
@@ -80,6 +105,7 @@ int RunServe(const ServeOptions& options) {
   sigwait(&signals, &sig);
   std::cerr << "dicomstore: received signal " << sig << ", finishing in-flight requests\n";
   (*srv)->Shutdown();
+  marker.MarkClean();
   return 0;
 }
 

@@ -54,6 +54,33 @@ struct Call {
   std::string verb;                   // custom verb after ':' ("" = none)
 };
 
+// Splits "/v1/<segments>[:verb]" into a Call; false when the path is not under /v1/.
+bool MakeCall(const std::vector<std::string>& seg, Call* call) {
+  if (seg.empty() || seg[0] != "v1") return false;
+  call->segments.assign(seg.begin() + 1, seg.end());
+  if (!call->segments.empty()) {
+    std::string& last = call->segments.back();
+    if (size_t colon = last.rfind(':'); colon != std::string::npos) {
+      call->verb = last.substr(colon + 1);
+      last.resize(colon);
+    }
+  }
+  call->name = absl::StrJoin(call->segments, "/");
+  return true;
+}
+
+// A DICOMweb call: projects/p/locations/l/datasets/d/dicomStores/s/dicomWeb/...
+std::optional<DicomWebPath> AsDicomWeb(const Call& call) {
+  const std::vector<std::string>& s = call.segments;
+  if (s.size() < 9 || s[8] != "dicomWeb" || Classify({s.begin(), s.begin() + 8}) != Route::kDicomStore)
+    return std::nullopt;
+  DicomWebPath path;
+  path.store_name = absl::StrJoin(s.begin(), s.begin() + 8, "/");
+  path.rest.assign(s.begin() + 9, s.end());
+  path.verb = call.verb;
+  return path;
+}
+
 // Google rejects unknown query parameters; so do we, after system parameters were
 // removed, so a typo is an error instead of being silently ignored.
 absl::Status CheckQuery(const Call& call, std::initializer_list<std::string_view> allowed) {
@@ -117,10 +144,14 @@ std::optional<HttpResponse> IamCall(service::AdminService* admin, const Call& ca
   return std::nullopt;
 }
 
-std::optional<HttpResponse> Dispatch(service::AdminService* admin, const Call& call) {
+std::optional<HttpResponse> Dispatch(service::AdminService* admin,
+                                     service::DicomWebService* dicomweb, const Call& call) {
   const std::string& m = call.http.method;
   const Route route = Classify(call.segments);
   if (!call.verb.empty()) {
+    if (route == Route::kDicomStore && call.verb == "getDICOMStoreMetrics" && m == "GET") {
+      return WithoutBody(call, {}, [&] { return dicomweb->StoreMetrics(call.name); });
+    }
     if (route == Route::kDataset || route == Route::kDicomStore) return IamCall(admin, call);
     if (route == Route::kOperation && call.verb == "cancel" && m == "POST") {
       return WithBody(call, {}, [&](const Json&) { return admin->CancelOperation(call.name); });
@@ -195,9 +226,19 @@ std::optional<HttpResponse> Dispatch(service::AdminService* admin, const Call& c
 
 }  // namespace
 
-ApiHandler::ApiHandler(service::AdminService* admin) : admin_(admin) {}
+ApiHandler::ApiHandler(service::AdminService* admin, service::DicomWebService* dicomweb)
+    : admin_(admin), dicomweb_service_(dicomweb), dicomweb_(dicomweb) {}
 
-BodyPlan ApiHandler::Plan(const HttpRequest& /*head*/) {
+BodyPlan ApiHandler::Plan(const HttpRequest& head) {
+  // STOW bodies are streamed (any size); everything else is buffered up to 10 MB.
+  if (absl::StatusOr<RequestTarget> target = ParseRequestTarget(head.target); target.ok()) {
+    Call call{head, *target, {}, "", ""};
+    if (MakeCall(target->segments, &call)) {
+      if (std::optional<DicomWebPath> dw = AsDicomWeb(call)) {
+        if (std::optional<BodyPlan> stow = dicomweb_.PlanStow(head, *dw)) return *std::move(stow);
+      }
+    }
+  }
   BodyPlan plan;
   plan.buffer_limit = kMaxAdminBodyBytes;
   return plan;
@@ -214,17 +255,13 @@ HttpResponse ApiHandler::Handle(const HttpRequest& request) {
     // The server only starts listening once the store is open, so reaching here is ready.
     return JsonResponse(Json{{"status", "ok"}});
   }
-  if (!seg.empty() && seg[0] == "v1") {
-    Call call{request, *target, {seg.begin() + 1, seg.end()}, "", ""};
-    if (!call.segments.empty()) {
-      std::string& last = call.segments.back();
-      if (size_t colon = last.rfind(':'); colon != std::string::npos) {
-        call.verb = last.substr(colon + 1);
-        last.resize(colon);
-      }
+  Call call{request, *target, {}, "", ""};
+  if (MakeCall(seg, &call)) {
+    if (std::optional<DicomWebPath> dw = AsDicomWeb(call)) {
+      return dicomweb_.Handle(request, *target, *dw);
     }
-    call.name = absl::StrJoin(call.segments, "/");
-    if (std::optional<HttpResponse> response = Dispatch(admin_, call)) return *std::move(response);
+    if (std::optional<HttpResponse> response = Dispatch(admin_, dicomweb_service_, call))
+      return *std::move(response);
   }
   return ErrorResponse(absl::NotFoundError(
       absl::StrCat("no method ", request.method, " ", target->path, " in this API")));

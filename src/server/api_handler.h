@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "server/dicomweb_handler.h"
 #include "server/http_server.h"
 #include "service/admin_service.h"
 
@@ -18,8 +19,8 @@ inline constexpr uint64_t kMaxAdminBodyBytes = 10u << 20;
 
 class ApiHandler : public HttpHandler {
  public:
-  // `admin` must outlive the handler.
-  explicit ApiHandler(service::AdminService* admin);
+  // The services must outlive the handler.
+  ApiHandler(service::AdminService* admin, service::DicomWebService* dicomweb);
 
   BodyPlan Plan(const HttpRequest& head) override;
   HttpResponse Handle(const HttpRequest& request) override;
@@ -27,6 +28,8 @@ class ApiHandler : public HttpHandler {
 
  private:
   service::AdminService* admin_;
+  service::DicomWebService* dicomweb_service_;
+  DicomWebHandler dicomweb_;
 };
 
 }  // namespace dicomstore::server

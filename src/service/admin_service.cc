@@ -94,7 +94,8 @@ absl::StatusOr<std::optional<bool>> ParseOperationFilter(std::string_view filter
 
 }  // namespace
 
-AdminService::AdminService(index::Index* index) : index_(index) {}
+AdminService::AdminService(index::Index* index, blobs::BlobStore* blobs)
+    : index_(index), blobs_(blobs) {}
 
 // ---------------------------------------------------------------------------------------
 // Datasets
@@ -188,7 +189,21 @@ absl::StatusOr<Json> AdminService::PatchDataset(std::string_view name, std::stri
 absl::StatusOr<Json> AdminService::DeleteDataset(std::string_view name) {
   absl::StatusOr<index::DatasetKey> key = ParseDatasetName(name);
   if (!key.ok()) return key.status();
+  // Collect the stores' ids first: their instance files go once the rows are gone.
+  std::vector<int64_t> store_ids;
+  std::string after;
+  while (true) {
+    absl::StatusOr<std::vector<index::StoreRecord>> page =
+        index_->ListStores(*key, after, kMaxPageSize);
+    if (!page.ok()) return NotFound(page.status(), "dataset", name);
+    for (const index::StoreRecord& r : *page) store_ids.push_back(r.store_id);
+    if (static_cast<int>(page->size()) < kMaxPageSize) break;
+    after = page->back().key.store;
+  }
   if (absl::Status s = index_->DeleteDataset(*key); !s.ok()) return NotFound(s, "dataset", name);
+  if (blobs_ != nullptr) {
+    for (int64_t id : store_ids) (void)blobs_->RemoveStore(id);
+  }
   return Json::object();
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/proto_json.h"
+#include "blobs/blob_store.h"
 #include "index/index.h"
 
 namespace dicomstore::service {
@@ -26,8 +27,9 @@ struct ListRequest {
 
 class AdminService {
  public:
-  // `index` must outlive the service.
-  explicit AdminService(index::Index* index);
+  // `index` (and `blobs`, when given) must outlive the service. Without a blob store,
+  // deleting a store or dataset leaves instance files behind (tests of the admin surface).
+  explicit AdminService(index::Index* index, blobs::BlobStore* blobs = nullptr);
 
   // Datasets (parent = projects/{p}/locations/{l}). Create returns a finished Operation.
   absl::StatusOr<Json> CreateDataset(std::string_view parent, std::string_view dataset_id,
@@ -61,6 +63,7 @@ class AdminService {
 
  private:
   index::Index* index_;
+  blobs::BlobStore* blobs_;
 };
 
 }  // namespace dicomstore::service

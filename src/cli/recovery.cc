@@ -1,0 +1,54 @@
+#include "cli/recovery.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+namespace dicomstore::cli {
+namespace {
+constexpr char kMarkerName[] = "clean-shutdown";
+constexpr char kIndexName[] = "index.sqlite";
+}  // namespace
+
+CleanShutdownMarker::CleanShutdownMarker(const std::string& data_dir)
+    : path_((std::filesystem::path(data_dir) / kMarkerName).string()) {
+  std::error_code ec;
+  // A data directory without an index yet has nothing to recover.
+  bool fresh = !std::filesystem::exists(std::filesystem::path(data_dir) / kIndexName, ec) ||
+               !std::filesystem::exists(std::filesystem::path(data_dir) / "blobs", ec);
+  was_clean_ = fresh || std::filesystem::exists(path_, ec);
+}
+
+void CleanShutdownMarker::MarkRunning() {
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+void CleanShutdownMarker::MarkClean() {
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+absl::Status RemoveUnreferencedBlobs(index::Index* index, blobs::BlobStore* blobs) {
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> keys = blobs->ListKeys();
+  if (!keys.ok()) return keys.status();
+  size_t removed = 0;
+  for (const auto& [store_id, key] : *keys) {
+    absl::StatusOr<bool> used = index->instances()->HasBlob(key);
+    if (!used.ok()) return used.status();
+    if (!*used) {
+      if (absl::Status s = blobs->Remove(store_id, key); !s.ok()) return s;
+      ++removed;
+    }
+  }
+  std::cerr << "dicomstore: recovery after an unclean stop checked " << keys->size()
+            << " files, removed " << removed << " unreferenced\n";
+  return absl::OkStatus();
+}
+
+}  // namespace dicomstore::cli

@@ -1,0 +1,33 @@
+// Start-up recovery (DESIGN.md §5). A marker file tells whether the last run ended
+// cleanly; only after an unclean end are the blob directories scanned for files that were
+// published but never indexed (a crash between the two steps of the write protocol).
+#ifndef DICOMSTORE_CLI_RECOVERY_H_
+#define DICOMSTORE_CLI_RECOVERY_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "blobs/blob_store.h"
+#include "index/index.h"
+
+namespace dicomstore::cli {
+
+class CleanShutdownMarker {
+ public:
+  explicit CleanShutdownMarker(const std::string& data_dir);
+  // True when the data directory is new or the previous run called MarkClean.
+  bool WasClean() const { return was_clean_; }
+  void MarkRunning();  // removes the marker (a crash from now on is detected)
+  void MarkClean();    // writes the marker durably
+
+ private:
+  std::string path_;
+  bool was_clean_;
+};
+
+// Removes blob files no instance row refers to.
+absl::Status RemoveUnreferencedBlobs(index::Index* index, blobs::BlobStore* blobs);
+
+}  // namespace dicomstore::cli
+
+#endif  // DICOMSTORE_CLI_RECOVERY_H_

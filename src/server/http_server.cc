@@ -1,0 +1,761 @@
+// HTTP/1.1 transport on Boost.Beast with C++20 coroutines.
+//
+// Threading: `io_threads` threads run one io_context. Every connection is a coroutine bound to
+// its own strand, so its steps never run concurrently even though any I/O thread may resume
+// it. Handler code (Plan, Handle, Error, BodySink::Finish/Fail, BodySource::Next) may block,
+// so it runs on a separate thread pool: the coroutine suspends, the call runs on the pool and
+// the result is posted back to the connection's strand (see OnWorker). BodySink::Write is the
+// exception: it runs on the I/O thread because it is called per 64 KiB chunk and is meant to
+// be cheap, and a pool hop per chunk would double the cost of an upload.
+#include "server/http_server.h"
+
+#include <unistd.h>
+
+// Must precede Asio: Boost 1.74's awaitable.hpp uses std::exchange without including it.
+#include <utility>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <unordered_set>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace dicomstore::server {
+namespace {
+
+// Local ASCII helpers: Debian's Abseil has its own absl::string_view, which does not accept a
+// std::string_view.
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
+}
+
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                     [](char x, char y) { return Lower(x) == Lower(y); }) != haystack.end();
+}
+
+}  // namespace
+
+std::string_view HttpRequest::Header(std::string_view name) const {
+  for (const HttpHeader& header : headers) {
+    if (EqualsIgnoreCase(header.name, name)) return header.value;
+  }
+  return {};
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using Parser = http::request_parser<http::buffer_body>;
+
+// Body I/O granularity: request bodies are read and response bodies pulled in pieces of
+// about this size, which bounds per-connection memory for streamed bodies.
+constexpr size_t kChunkSize = 64 << 10;
+constexpr uint32_t kHeaderLimit = 64 << 10;
+// Largest body we read and discard to keep a connection alive after an immediate response;
+// beyond that closing is cheaper than reading.
+constexpr uint64_t kDrainLimit = 1 << 20;
+// After an early response the client may still be sending: read and discard (bounded) after
+// shutting down our side, so that closing does not send a RST that could destroy the
+// response before the client has read it.
+constexpr uint64_t kLingerLimit = 64 << 20;
+constexpr auto kLingerTimeout = std::chrono::seconds(5);
+constexpr auto kIdleTimeout = std::chrono::seconds(60);  // between requests on a connection
+constexpr auto kIoTimeout = std::chrono::seconds(60);    // per read or write
+constexpr auto kShutdownGrace = std::chrono::seconds(10);
+constexpr auto kForcedCloseGrace = std::chrono::seconds(2);
+
+auto Await(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+// Errors of Beast's HTTP category mean the peer sent something we could not parse (as
+// opposed to socket errors and timeouts, after which there is nobody to answer).
+bool IsProtocolError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::end_of_stream).category();
+}
+
+absl::Status ReadError(const beast::error_code& ec) {
+  if (IsProtocolError(ec)) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed request body: ", ec.message()));
+  }
+  if (ec == beast::error::timeout) {
+    return absl::DeadlineExceededError("timed out reading the request body");
+  }
+  return absl::UnavailableError(absl::StrCat("error reading the request body: ", ec.message()));
+}
+
+// A header we may copy into the response verbatim: no CR/LF (response splitting) and not one
+// that the transport sets itself.
+bool IsForwardableHeader(const HttpHeader& header) {
+  if (header.name.empty()) return false;
+  if (header.name.find_first_of("\r\n:") != std::string::npos) return false;
+  if (header.value.find_first_of("\r\n") != std::string::npos) return false;
+  return !EqualsIgnoreCase(header.name, "Content-Length") &&
+         !EqualsIgnoreCase(header.name, "Transfer-Encoding") &&
+         !EqualsIgnoreCase(header.name, "Connection");
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  // Waiting for the next request head. Only touched on the connection's strand.
+  bool idle = false;
+};
+
+// One request/response exchange, for the access log.
+struct Exchange {
+  Clock::time_point start = Clock::now();
+  std::string remote;
+  std::string method = "-";
+  std::string path = "-";
+  int status = 0;
+  uint64_t bytes = 0;  // response body bytes written
+};
+
+// What of the request shapes the response.
+struct RequestInfo {
+  bool head_only = false;  // HEAD: headers as for GET, no body
+  unsigned version = 11;
+};
+
+// A piece of a streamed response body.
+struct Batch {
+  absl::Status status;
+  std::string data;
+  bool end = false;
+};
+
+class ServerImpl final : public HttpServer {
+ public:
+  ServerImpl(const HttpServerOptions& options, HttpHandler* handler)
+      : options_(options),
+        handler_(handler),
+        ioc_(std::max(1, options.io_threads)),
+        work_(asio::make_work_guard(ioc_)),
+        acceptor_(asio::make_strand(ioc_)),
+        workers_(static_cast<size_t>(std::max(1, options.worker_threads))) {}
+
+  ~ServerImpl() override { Shutdown(); }
+
+  uint16_t port() const override { return port_; }
+
+  absl::Status Listen();
+  void Run();
+  void Shutdown() override;
+
+ private:
+  asio::awaitable<void> AcceptLoop();
+  asio::awaitable<void> Session(std::shared_ptr<Connection> conn);
+  // Serves one request; returns whether the connection stays open for another.
+  asio::awaitable<bool> ServeOne(Connection& c, beast::flat_buffer& buffer,
+                                 const std::string& remote);
+  asio::awaitable<beast::error_code> ReadBody(Connection& c, beast::flat_buffer& buffer,
+                                              Parser& parser,
+                                              const std::function<bool(std::string_view)>& consume);
+  asio::awaitable<beast::error_code> SendContinue(Connection& c);
+  // Writes `response`; returns whether the connection may be kept (false on any error).
+  asio::awaitable<bool> Send(Connection& c, Exchange& x, HttpResponse response, RequestInfo info,
+                             bool keep);
+  asio::awaitable<void> Linger(Connection& c);
+
+  // Runs `fn` on the worker pool and resumes the calling coroutine on its own executor (the
+  // connection's strand) with the result. `fn` must not throw. Posting the continuation
+  // instead of resuming on the pool thread keeps all socket work on the I/O threads.
+  template <typename Fn>
+  asio::awaitable<std::invoke_result_t<Fn&>> OnWorker(Fn fn) {
+    using R = std::invoke_result_t<Fn&>;
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+        [this, fn = std::move(fn)](auto handler) mutable {
+          auto ex = asio::get_associated_executor(handler);
+          asio::post(workers_, [fn = std::move(fn), handler = std::move(handler), ex]() mutable {
+            R result = fn();
+            asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
+              std::move(handler)(std::move(result));
+            });
+          });
+        },
+        asio::use_awaitable);
+  }
+
+  // Handler calls with exceptions turned into responses/statuses: nothing may escape into
+  // Asio (a detached coroutine would just vanish, leaving the client hanging).
+  BodyPlan CallPlan(const HttpRequest& head);
+  HttpResponse CallError(const absl::Status& status);
+  template <typename Fn>
+  HttpResponse Guard(Fn&& fn);
+  static absl::Status CallWrite(BodySink* sink, std::string_view chunk);
+  static Batch Pull(BodySource* source);
+
+  void CloseConnections(bool idle_only);
+  void Unregister(const std::shared_ptr<Connection>& conn);
+  void Log(const Exchange& x) const;
+
+  const HttpServerOptions options_;
+  HttpHandler* const handler_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+
+  // Declared before the io_context so that they outlive it: destroying the context destroys
+  // suspended coroutines, which unregister themselves.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_set<std::shared_ptr<Connection>> conns_;  // guarded by mu_
+  bool shut_down_ = false;                                 // guarded by mu_
+
+  asio::io_context ioc_;
+  // Keeps run() going while every connection waits on the worker pool.
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  tcp::acceptor acceptor_;  // on its own strand: Shutdown closes it from outside
+  std::vector<std::thread> io_threads_;
+  // Last: destroyed first, while the sockets its queued jobs refer to still exist.
+  asio::thread_pool workers_;
+};
+
+absl::Status ServerImpl::Listen() {
+  beast::error_code ec;
+  std::vector<tcp::endpoint> endpoints;
+  asio::ip::address address = asio::ip::make_address(options_.host, ec);
+  if (!ec) {
+    endpoints.emplace_back(address, options_.port);
+  } else {
+    tcp::resolver resolver(ioc_);
+    auto results =
+        resolver.resolve(options_.host, std::to_string(options_.port), tcp::resolver::passive, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot resolve host '", options_.host, "': ", ec.message()));
+    }
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  }
+  for (const tcp::endpoint& endpoint : endpoints) {
+    beast::error_code close_ec;
+    acceptor_.close(close_ec);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) continue;
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) continue;
+    acceptor_.bind(endpoint, ec);
+    if (ec) continue;
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) continue;
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (!ec) return absl::OkStatus();
+  }
+  beast::error_code close_ec;
+  acceptor_.close(close_ec);
+  return absl::UnavailableError(
+      absl::StrCat("cannot listen on ", options_.host, ":", options_.port, ": ", ec.message()));
+}
+
+void ServerImpl::Run() {
+  asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), asio::detached);
+  const int n = std::max(1, options_.io_threads);
+  for (int i = 0; i < n; ++i) {
+    io_threads_.emplace_back([this] {
+      for (;;) {
+        try {
+          ioc_.run();
+          return;
+        } catch (...) {
+          // Handlers catch their own exceptions; keep the thread serving regardless.
+        }
+      }
+    });
+  }
+}
+
+asio::awaitable<void> ServerImpl::AcceptLoop() {
+  try {
+    for (;;) {
+      beast::error_code ec;
+      asio::any_io_executor strand = asio::make_strand(ioc_);
+      tcp::socket socket = co_await acceptor_.async_accept(strand, Await(ec));
+      if (stopping_.load()) break;
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+        // Typically EMFILE: back off rather than spin until descriptors are freed.
+        asio::steady_timer timer(co_await asio::this_coro::executor,
+                                 std::chrono::milliseconds(100));
+        co_await timer.async_wait(Await(ec));
+        continue;
+      }
+      // Header and body of a chunked response go out in separate writes; Nagle plus delayed
+      // ACK would add ~40 ms to each.
+      socket.set_option(tcp::no_delay(true), ec);
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      {
+        std::lock_guard lock(mu_);
+        conns_.insert(conn);
+      }
+      asio::co_spawn(conn->stream.get_executor(), Session(conn), asio::detached);
+    }
+  } catch (...) {
+    // Only allocation failures can get here; nothing sensible to do but stop accepting.
+  }
+}
+
+asio::awaitable<void> ServerImpl::Session(std::shared_ptr<Connection> conn) {
+  try {
+    beast::error_code ec;
+    tcp::endpoint peer = conn->stream.socket().remote_endpoint(ec);
+    const std::string remote = ec ? std::string("-") : peer.address().to_string();
+    beast::flat_buffer buffer;  // lives across requests: it may hold a pipelined request
+    while (co_await ServeOne(*conn, buffer, remote)) {
+    }
+  } catch (...) {
+    // Allocation failure in the middle of a request: drop the connection.
+  }
+  beast::error_code ec;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  conn->stream.close();
+  Unregister(conn);
+}
+
+asio::awaitable<bool> ServerImpl::ServeOne(Connection& c, beast::flat_buffer& buffer,
+                                           const std::string& remote) {
+  if (stopping_.load()) co_return false;
+  Parser parser;
+  parser.header_limit(kHeaderLimit);
+  // Limits are enforced by us per plan; boost::none (unlimited) is broken in Boost 1.74.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  beast::error_code ec;
+  c.idle = true;
+  c.stream.expires_after(kIdleTimeout);
+  co_await http::async_read_header(c.stream, buffer, parser, Await(ec));
+  c.idle = false;
+
+  Exchange x;
+  x.remote = remote;
+  if (ec) {
+    // Closed, reset or timed out between requests: nobody to answer.
+    if (ec == http::error::end_of_stream || !IsProtocolError(ec)) co_return false;
+    const absl::Status status =
+        absl::InvalidArgumentError(absl::StrCat("malformed HTTP request: ", ec.message()));
+    HttpResponse response = co_await OnWorker([&] { return CallError(status); });
+    co_await Send(c, x, std::move(response), RequestInfo{}, false);
+    co_await Linger(c);
+    Log(x);
+    co_return false;
+  }
+
+  auto& msg = parser.get();
+  HttpRequest request;
+  request.method = std::string(View(msg.method_string()));
+  request.target = std::string(View(msg.target()));
+  for (const auto& field : msg) {
+    request.headers.push_back(
+        {std::string(View(field.name_string())), std::string(View(field.value()))});
+  }
+  request.remote = remote;
+  x.method = request.method;
+  x.path = request.target.substr(0, request.target.find('?'));
+  const RequestInfo info{.head_only = msg.method() == http::verb::head, .version = msg.version()};
+  bool keep = msg.keep_alive();
+  // Answered here rather than by the handler: without it curl stalls 1 s before every
+  // upload. We only send it when we are going to read the body.
+  const bool expect_continue =
+      msg.version() >= 11 && EqualsIgnoreCase(View(msg[http::field::expect]), "100-continue");
+
+  BodyPlan plan = co_await OnWorker([&] { return CallPlan(request); });
+  HttpResponse response;
+  if (plan.immediate) {
+    response = std::move(*plan.immediate);
+    if (!parser.is_done()) {
+      // With Expect the client holds the body back until it sees 100 (which it will not);
+      // whether it sends it anyway is up to the client, so the connection cannot be reused.
+      const auto length = parser.content_length();
+      if (expect_continue || (length && *length > kDrainLimit)) {
+        keep = false;
+      } else {
+        uint64_t drained = 0;
+        ec = co_await ReadBody(c, buffer, parser, [&](std::string_view chunk) {
+          drained += chunk.size();
+          return drained <= kDrainLimit;
+        });
+        if (ec || !parser.is_done()) keep = false;
+      }
+    }
+  } else if (plan.sink) {
+    if (expect_continue && !parser.is_done()) ec = co_await SendContinue(c);
+    absl::Status status;
+    if (!ec) {
+      BodySink* sink = plan.sink.get();
+      ec = co_await ReadBody(c, buffer, parser, [&](std::string_view chunk) {
+        status = CallWrite(sink, chunk);
+        return status.ok();
+      });
+    }
+    if (ec) status = ReadError(ec);
+    // The sink is destroyed on the worker too: its destructor may remove temp files.
+    std::unique_ptr<BodySink> sink = std::move(plan.sink);
+    if (status.ok()) {
+      response = co_await OnWorker([&] {
+        return Guard([&] {
+          std::unique_ptr<BodySink> owned = std::move(sink);
+          return owned->Finish();
+        });
+      });
+    } else {
+      keep = false;
+      response = co_await OnWorker([&] {
+        return Guard([&] {
+          std::unique_ptr<BodySink> owned = std::move(sink);
+          return owned->Fail(status);
+        });
+      });
+    }
+  } else {
+    const uint64_t limit = plan.buffer_limit;
+    const auto length = parser.content_length();
+    bool too_large = length && *length > limit;
+    if (!too_large && !parser.is_done()) {
+      if (expect_continue) ec = co_await SendContinue(c);
+      if (length) request.body.reserve(*length);
+      if (!ec) {
+        ec = co_await ReadBody(c, buffer, parser, [&](std::string_view chunk) {
+          if (chunk.size() > limit - request.body.size()) {  // body.size() <= limit holds
+            too_large = true;
+            return false;
+          }
+          request.body.append(chunk);
+          return true;
+        });
+      }
+    }
+    if (too_large || ec) {
+      keep = false;
+      const absl::Status status =
+          too_large
+              ? absl::InvalidArgumentError(absl::StrCat("request body exceeds ", limit, " bytes"))
+              : ReadError(ec);
+      response = co_await OnWorker([&] { return CallError(status); });
+    } else {
+      response =
+          co_await OnWorker([&] { return Guard([&] { return handler_->Handle(request); }); });
+    }
+  }
+
+  keep = co_await Send(c, x, std::move(response), info, keep);
+  if (!keep && !parser.is_done()) co_await Linger(c);
+  Log(x);
+  co_return keep;
+}
+
+asio::awaitable<beast::error_code> ServerImpl::ReadBody(
+    Connection& c, beast::flat_buffer& buffer, Parser& parser,
+    const std::function<bool(std::string_view)>& consume) {
+  std::unique_ptr<char[]> chunk(new char[kChunkSize]);
+  beast::error_code ec;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.get();
+    parser.get().body().size = kChunkSize;
+    c.stream.expires_after(kIoTimeout);
+    co_await http::async_read(c.stream, buffer, parser, Await(ec));
+    // need_buffer only says our chunk buffer is full.
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) break;
+    const size_t n = kChunkSize - parser.get().body().size;
+    if (n > 0 && !consume(std::string_view(chunk.get(), n))) break;
+  }
+  co_return ec;
+}
+
+asio::awaitable<beast::error_code> ServerImpl::SendContinue(Connection& c) {
+  http::response<http::empty_body> res{http::status::continue_, 11};
+  beast::error_code ec;
+  c.stream.expires_after(kIoTimeout);
+  co_await http::async_write(c.stream, res, Await(ec));
+  co_return ec;
+}
+
+asio::awaitable<bool> ServerImpl::Send(Connection& c, Exchange& x, HttpResponse response,
+                                       RequestInfo info, bool keep) {
+  const auto bodyless = [&](int status) {
+    return info.head_only || status < 200 || status == 204 || status == 304;
+  };
+  const auto valid = [](int status) { return status >= 100 && status <= 999; };
+  if (!valid(response.status)) {
+    const absl::Status status =
+        absl::InternalError(absl::StrCat("handler returned invalid HTTP status ", response.status));
+    response = co_await OnWorker([&] { return CallError(status); });
+    if (!valid(response.status)) response.status = 500;
+  }
+
+  // Pull the first piece before the head goes out: until then a failing source can still
+  // become a proper error response instead of a truncated body.
+  Batch batch;
+  if (response.source && !bodyless(response.status)) {
+    BodySource* source = response.source.get();
+    batch = co_await OnWorker([source] { return Pull(source); });
+    if (!batch.status.ok()) {
+      const absl::Status status = batch.status;
+      response = co_await OnWorker([&] { return CallError(status); });
+      response.source.reset();
+      if (!valid(response.status)) response.status = 500;
+    }
+  }
+  const bool streaming = response.source != nullptr;
+  const bool no_body = bodyless(response.status);
+
+  http::response<http::buffer_body> res;
+  res.version(11);
+  res.result(static_cast<unsigned>(response.status));
+  for (const HttpHeader& header : response.headers) {
+    if (EqualsIgnoreCase(header.name, "Connection") && ContainsIgnoreCase(header.value, "close")) {
+      keep = false;
+    }
+    if (IsForwardableHeader(header)) res.insert(header.name, header.value);
+  }
+  const bool status_has_body =
+      !(response.status < 200 || response.status == 204 || response.status == 304);
+  if (!streaming) {
+    if (status_has_body) res.content_length(response.body.size());
+  } else if (response.content_length) {
+    res.content_length(*response.content_length);
+  } else if (info.version >= 11) {
+    res.chunked(true);
+  } else {
+    keep = false;  // HTTP/1.0 has no chunking: the body ends when the connection closes
+  }
+  if (stopping_.load()) keep = false;
+  res.keep_alive(keep);
+  if (keep && info.version < 11) res.set(http::field::connection, "keep-alive");
+
+  x.status = response.status;
+  http::response_serializer<http::buffer_body> sr(res);
+  beast::error_code ec;
+  c.stream.expires_after(kIoTimeout);
+  if (no_body) {
+    co_await http::async_write_header(c.stream, sr, Await(ec));
+    co_return !ec && keep;
+  }
+  auto& body = res.body();
+  if (!streaming) {
+    body.data = response.body.empty() ? nullptr : response.body.data();
+    body.size = response.body.size();
+    body.more = false;
+    co_await http::async_write(c.stream, sr, Await(ec));
+    if (ec) co_return false;
+    x.bytes = response.body.size();
+    co_return keep;
+  }
+
+  BodySource* source = response.source.get();
+  const std::optional<uint64_t> length = response.content_length;
+  for (;;) {
+    // A source that disagrees with its declared length would desynchronize the connection.
+    if (length && (batch.data.size() > *length - x.bytes ||
+                   (batch.end && x.bytes + batch.data.size() != *length))) {
+      co_return false;
+    }
+    body.data = batch.data.empty() ? nullptr : batch.data.data();
+    body.size = batch.data.size();
+    body.more = !batch.end;
+    c.stream.expires_after(kIoTimeout);
+    co_await http::async_write(c.stream, sr, Await(ec));
+    if (ec == http::error::need_buffer) ec = {};  // the serializer wants the next piece
+    if (ec) co_return false;
+    x.bytes += batch.data.size();
+    if (batch.end) break;
+    batch = co_await OnWorker([source] { return Pull(source); });
+    if (!batch.status.ok()) co_return false;  // head is out: all we can do is abort
+  }
+  co_return keep;
+}
+
+asio::awaitable<void> ServerImpl::Linger(Connection& c) {
+  beast::error_code ec;
+  c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  std::unique_ptr<char[]> scratch(new char[kChunkSize]);
+  c.stream.expires_after(kLingerTimeout);  // one deadline for the whole linger
+  uint64_t total = 0;
+  while (total <= kLingerLimit) {
+    const size_t n =
+        co_await c.stream.async_read_some(asio::buffer(scratch.get(), kChunkSize), Await(ec));
+    if (ec) break;
+    total += n;
+  }
+}
+
+BodyPlan ServerImpl::CallPlan(const HttpRequest& head) {
+  absl::Status failure;
+  try {
+    return handler_->Plan(head);
+  } catch (const std::exception& e) {
+    failure = absl::InternalError(absl::StrCat("request handler failed: ", e.what()));
+  } catch (...) {
+    failure = absl::InternalError("request handler failed");
+  }
+  BodyPlan plan;
+  plan.immediate = CallError(failure);
+  return plan;
+}
+
+HttpResponse ServerImpl::CallError(const absl::Status& status) {
+  try {
+    return handler_->Error(status);
+  } catch (...) {
+    HttpResponse response;
+    response.status = 500;
+    response.headers.push_back({"Content-Type", "text/plain"});
+    response.body = "internal error\n";
+    return response;
+  }
+}
+
+template <typename Fn>
+HttpResponse ServerImpl::Guard(Fn&& fn) {
+  absl::Status failure;
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    failure = absl::InternalError(absl::StrCat("request handler failed: ", e.what()));
+  } catch (...) {
+    failure = absl::InternalError("request handler failed");
+  }
+  return CallError(failure);
+}
+
+absl::Status ServerImpl::CallWrite(BodySink* sink, std::string_view chunk) {
+  try {
+    return sink->Write(chunk);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("body sink failed: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("body sink failed");
+  }
+}
+
+Batch ServerImpl::Pull(BodySource* source) {
+  Batch batch;
+  try {
+    // Coalesce small pieces so that each pool hop and write carries a useful amount.
+    while (batch.data.size() < kChunkSize) {
+      absl::StatusOr<bool> more = source->Next(&batch.data);
+      if (!more.ok()) {
+        batch.status = more.status();
+        break;
+      }
+      if (!*more) {
+        batch.end = true;
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    batch.status = absl::InternalError(absl::StrCat("body source failed: ", e.what()));
+  } catch (...) {
+    batch.status = absl::InternalError("body source failed");
+  }
+  return batch;
+}
+
+void ServerImpl::CloseConnections(bool idle_only) {
+  std::vector<std::shared_ptr<Connection>> conns;
+  {
+    std::lock_guard lock(mu_);
+    conns.assign(conns_.begin(), conns_.end());
+  }
+  for (auto& conn : conns) {
+    // On the connection's strand, where `idle` and the socket may be touched.
+    asio::post(conn->stream.get_executor(), [conn, idle_only] {
+      if (idle_only && !conn->idle) return;  // busy ones close after their response
+      beast::error_code ec;
+      conn->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      conn->stream.socket().close(ec);
+    });
+  }
+}
+
+void ServerImpl::Unregister(const std::shared_ptr<Connection>& conn) {
+  std::lock_guard lock(mu_);
+  conns_.erase(conn);
+  cv_.notify_all();
+}
+
+void ServerImpl::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  // Set before closing idle connections: a connection that turns idle after that sees it.
+  stopping_.store(true);
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  CloseConnections(/*idle_only=*/true);
+  bool forced = false;
+  {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, kShutdownGrace, [this] { return conns_.empty(); })) {
+      forced = true;
+      lock.unlock();
+      CloseConnections(/*idle_only=*/false);
+      lock.lock();
+      cv_.wait_for(lock, kForcedCloseGrace, [this] { return conns_.empty(); });
+    }
+  }
+  work_.reset();
+  ioc_.stop();
+  for (std::thread& thread : io_threads_) thread.join();
+  io_threads_.clear();
+  // A handler still running cannot be interrupted; join waits for it. Queued ones are
+  // abandoned if we had to force the shutdown.
+  if (forced) workers_.stop();
+  workers_.join();
+  // Suspended coroutines (forced case) are destroyed with the io_context; they must not find
+  // their connections here afterwards.
+  std::lock_guard lock(mu_);
+  conns_.clear();
+}
+
+void ServerImpl::Log(const Exchange& x) const {
+  if (!options_.access_log) return;
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - x.start).count();
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof(elapsed), "%.1f", ms);
+  const std::string line = absl::StrCat(x.remote, " ", x.method, " ", x.path, " ", x.status, " ",
+                                        x.bytes, " ", elapsed, "ms\n");
+  // One write(2) per line: lines from different threads never interleave.
+  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                              HttpHandler* handler) {
+  if (handler == nullptr) return absl::InvalidArgumentError("HttpServer needs a handler");
+  try {
+    auto server = std::make_unique<ServerImpl>(options, handler);
+    if (absl::Status status = server->Listen(); !status.ok()) return status;
+    server->Run();
+    return std::unique_ptr<HttpServer>(std::move(server));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("cannot start HTTP server: ", e.what()));
+  }
+}
+
+}  // namespace dicomstore::server

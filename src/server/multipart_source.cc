@@ -1,0 +1,106 @@
+#include "server/multipart_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace dicomstore::server {
+namespace {
+
+constexpr size_t kChunk = 256 * 1024;
+
+std::string PartHeader(const std::string& boundary, const std::string& content_type) {
+  return absl::StrCat("--", boundary, "\r\nContent-Type: ", content_type, "\r\n\r\n");
+}
+
+}  // namespace
+
+std::string NewBoundary() {
+  static std::mutex mu;
+  static std::mt19937_64 rng(std::random_device{}());
+  std::lock_guard<std::mutex> lock(mu);
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+MultipartSource::MultipartSource(std::string boundary, std::vector<OutgoingPart> parts)
+    : boundary_(std::move(boundary)), parts_(std::move(parts)) {}
+
+MultipartSource::~MultipartSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<uint64_t> MultipartSource::KnownLength() const {
+  uint64_t total = 0;
+  for (const OutgoingPart& p : parts_) {
+    if (p.file_path.empty()) return std::nullopt;
+    total += PartHeader(boundary_, p.content_type).size() + p.file_size + 2;  // + CRLF
+  }
+  return total + boundary_.size() + 6;  // "--" boundary "--" CRLF
+}
+
+absl::StatusOr<bool> MultipartSource::Next(std::string* out) {
+  if (fd_ >= 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(remaining_, kChunk));
+    size_t old = out->size();
+    out->resize(old + want);
+    size_t got = 0;
+    while (got < want) {
+      ssize_t n = ::read(fd_, out->data() + old + got, want - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        out->resize(old + got);
+        return absl::InternalError(
+            absl::StrCat("reading a stored instance failed: ",
+                         n == 0 ? "file shorter than indexed" : std::strerror(errno)));
+      }
+      got += static_cast<size_t>(n);
+    }
+    remaining_ -= want;
+    if (remaining_ == 0) {
+      ::close(fd_);
+      fd_ = -1;
+      out->append("\r\n");
+    }
+    return true;
+  }
+  if (next_part_ < parts_.size()) {
+    OutgoingPart& part = parts_[next_part_++];
+    out->append(PartHeader(boundary_, part.content_type));
+    if (!part.file_path.empty()) {
+      fd_ = ::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) {
+        return absl::InternalError(absl::StrCat("a stored instance cannot be opened: ",
+                                                std::strerror(errno)));
+      }
+      remaining_ = part.file_size;
+      if (remaining_ == 0) {
+        ::close(fd_);
+        fd_ = -1;
+        out->append("\r\n");
+      }
+      return true;
+    }
+    absl::StatusOr<std::string> bytes = part.produce();
+    if (!bytes.ok()) return bytes.status();
+    out->append(*bytes);
+    out->append("\r\n");
+    return true;
+  }
+  if (!closed_) {
+    closed_ = true;
+    out->append(absl::StrCat("--", boundary_, "--\r\n"));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace dicomstore::server

@@ -1,0 +1,48 @@
+// A streamed multipart/related response body (WADO-RS): each part is either a file read
+// from disk in chunks or bytes produced on demand (e.g. a transcoded instance), so a whole
+// study goes out with memory bounded by one chunk or one produced part.
+#ifndef DICOMSTORE_SERVER_MULTIPART_SOURCE_H_
+#define DICOMSTORE_SERVER_MULTIPART_SOURCE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/http_server.h"
+
+namespace dicomstore::server {
+
+struct OutgoingPart {
+  std::string content_type;
+  std::string file_path;  // streamed from disk when non-empty
+  uint64_t file_size = 0;
+  std::function<absl::StatusOr<std::string>()> produce;  // used when file_path is empty
+};
+
+class MultipartSource : public BodySource {
+ public:
+  MultipartSource(std::string boundary, std::vector<OutgoingPart> parts);
+  ~MultipartSource() override;
+  absl::StatusOr<bool> Next(std::string* out) override;
+  // The total length when every part is a file (sizes known up front).
+  std::optional<uint64_t> KnownLength() const;
+
+ private:
+  std::string boundary_;
+  std::vector<OutgoingPart> parts_;
+  size_t next_part_ = 0;
+  int fd_ = -1;           // file of the part being streamed
+  uint64_t remaining_ = 0;
+  bool closed_ = false;
+};
+
+// A boundary that cannot occur in DICOM content by accident (random, 32 hex digits).
+std::string NewBoundary();
+
+}  // namespace dicomstore::server
+
+#endif  // DICOMSTORE_SERVER_MULTIPART_SOURCE_H_
