@@ -1,0 +1,198 @@
+// DicomWebService end to end below HTTP: real SQLite index, real blob files in a temporary
+// directory, real corpus instances.
+#include "service/dicomweb_service.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "dicom/instance_parser.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/admin_service.h"
+#include "unit/dicom/test_support.h"
+
+namespace dicomstore::service {
+namespace {
+
+using dicom::testing::CorpusFile;
+using ::testing::HasSubstr;
+
+constexpr char kDataset[] = "projects/p/locations/l/datasets/d";
+constexpr char kStore[] = "projects/p/locations/l/datasets/d/dicomStores/s";
+constexpr char kBase[] = "http://example.test";
+
+// Corpus facts (MANIFEST.tsv).
+constexpr char kCtSmall[] = "ct-small.dcm";
+constexpr char kCtStudy[] = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322";
+
+class DicomWebServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dicom::InitializeDicom().ok());
+    char tmpl[] = "/tmp/dicomweb-service-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto index = index::OpenSqliteIndex(dir_ + "/index.sqlite");
+    ASSERT_TRUE(index.ok()) << index.status();
+    index_ = *std::move(index);
+    blobs_ = std::make_unique<blobs::BlobStore>(blobs::DefaultEnv(), dir_ + "/blobs");
+    ASSERT_TRUE(blobs_->Open().ok());
+    admin_ = std::make_unique<AdminService>(index_.get(), blobs_.get());
+    service_ = std::make_unique<DicomWebService>(index_.get(), blobs_.get(), 2);
+    ASSERT_TRUE(admin_->CreateDataset("projects/p/locations/l", "d", Json::object()).ok());
+    ASSERT_TRUE(admin_->CreateDicomStore(kDataset, "s", Json::object()).ok());
+  }
+  void TearDown() override {
+    service_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Stores `files` (bytes) in one request, each part fed in small chunks.
+  StowResult Stow(const std::vector<std::string>& files,
+                  std::optional<std::string> study = std::nullopt,
+                  const std::string& part_type = "application/dicom") {
+    auto request = service_->BeginStow(kStore, study, kBase);
+    EXPECT_TRUE(request.ok()) << request.status();
+    for (const std::string& f : files) {
+      (*request)->BeginPart(part_type);
+      for (size_t i = 0; i < f.size(); i += 4096) {
+        EXPECT_TRUE((*request)->PartData(std::string_view(f).substr(i, 4096)).ok());
+      }
+      (*request)->EndPart();
+    }
+    auto result = (*request)->Finish();
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : StowResult{};
+  }
+
+  Json SearchStudies(const QueryParams& params) {
+    auto found = service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt, params,
+                                  kBase);
+    EXPECT_TRUE(found.ok()) << found.status();
+    return found.ok() ? *found : Json::array();
+  }
+
+  std::string dir_;
+  std::unique_ptr<index::Index> index_;
+  std::unique_ptr<blobs::BlobStore> blobs_;
+  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<DicomWebService> service_;
+};
+
+TEST_F(DicomWebServiceTest, StoreSearchRetrieveRoundTrip) {
+  std::string ct = CorpusFile(kCtSmall);
+  ASSERT_FALSE(ct.empty());
+  StowResult result = Stow({ct});
+  EXPECT_EQ(result.http_status, 200);
+  ASSERT_TRUE(result.dataset.contains("00081199")) << result.dataset.dump();
+  EXPECT_EQ(result.dataset["00081199"]["Value"].size(), 1u);
+  EXPECT_FALSE(result.dataset.contains("00081198"));
+  EXPECT_THAT(result.dataset["00081190"]["Value"][0].get<std::string>(),
+              HasSubstr(std::string(kBase) + "/v1/" + kStore + "/dicomWeb/studies/" + kCtStudy));
+
+  Json studies = SearchStudies({});
+  ASSERT_EQ(studies.size(), 1u);
+  EXPECT_EQ(studies[0]["0020000D"]["Value"][0], kCtStudy);
+  EXPECT_TRUE(studies[0].contains("00100010"));
+  EXPECT_FALSE(studies[0].contains("00201208"));  // computed attributes only when asked
+
+  Json counted = SearchStudies({{"includefield", "NumberOfStudyRelatedInstances,ModalitiesInStudy"}});
+  EXPECT_EQ(counted[0]["00201208"]["Value"][0], 1);
+  EXPECT_EQ(counted[0]["00080061"]["Value"][0], "CT");
+
+  auto instances = service_->Instances(kStore, kCtStudy, std::nullopt, std::nullopt);
+  ASSERT_TRUE(instances.ok()) << instances.status();
+  ASSERT_EQ(instances->size(), 1u);
+  EXPECT_EQ(dicom::testing::ReadFile((*instances)[0].path), ct);  // stored bytes unchanged
+
+  auto metadata = service_->Metadata(kStore, kCtStudy, std::nullopt, std::nullopt, kBase);
+  ASSERT_TRUE(metadata.ok()) << metadata.status();
+  Json meta = Json::parse(*metadata);
+  ASSERT_EQ(meta.size(), 1u);
+  std::string uri = meta[0]["7FE00010"]["BulkDataURI"];
+  EXPECT_THAT(uri, HasSubstr(std::string(kBase) + "/v1/" + kStore + "/dicomWeb/studies/"));
+  EXPECT_THAT(uri, HasSubstr("/bulkdata/7FE00010"));
+}
+
+TEST_F(DicomWebServiceTest, DuplicatesAndMismatchedStudy) {
+  std::string ct = CorpusFile(kCtSmall);
+  EXPECT_EQ(Stow({ct}).http_status, 200);
+  EXPECT_EQ(Stow({ct}).http_status, 200);  // identical bytes: accepted, not stored twice
+  std::string changed = ct;
+  changed[changed.size() - 1] ^= 0x01;  // same UIDs, different pixel byte
+  StowResult conflict = Stow({changed});
+  EXPECT_EQ(conflict.http_status, 409);
+  ASSERT_TRUE(conflict.dataset.contains("00081198"));
+  EXPECT_EQ(conflict.dataset["00081198"]["Value"][0]["00081197"]["Value"][0], 272);
+
+  StowResult mismatch = Stow({ct}, std::string("1.2.3.4"));
+  EXPECT_EQ(mismatch.http_status, 409);
+  EXPECT_THAT(mismatch.dataset["00081198"]["Value"][0]["00091097"]["Value"][0].get<std::string>(),
+              HasSubstr("does not match"));
+
+  auto metrics = service_->StoreMetrics(kStore);
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ((*metrics)["instanceCount"], "1");
+}
+
+TEST_F(DicomWebServiceTest, BadPartsFailAloneAndGoodOnesAreStored) {
+  StowResult result = Stow({std::string("this is not DICOM at all"), CorpusFile(kCtSmall), ""});
+  EXPECT_EQ(result.http_status, 409);
+  EXPECT_EQ(result.dataset["00081198"]["Value"].size(), 2u);
+  EXPECT_EQ(result.dataset["00081199"]["Value"].size(), 1u);
+  EXPECT_EQ(SearchStudies({}).size(), 1u);
+  // Nothing of the refused parts stays on disk.
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/blobs/tmp"));
+}
+
+TEST_F(DicomWebServiceTest, QidoRejectsUnsupportedKeysAndParsesRanges) {
+  Stow({CorpusFile(kCtSmall)});
+  auto bad = service_->Search(kStore, QidoLevel::kInstance, std::nullopt, std::nullopt,
+                              {{"SOPClassUID", "1.2"}}, kBase);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  auto bad_include = service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
+                                      {{"includefield", "NoSuchAttribute"}}, kBase);
+  EXPECT_EQ(bad_include.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad_include.status().message()),
+              HasSubstr("unknown/unsupported QIDO attribute"));
+  auto bad_limit = service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
+                                    {{"limit", "x"}}, kBase);
+  EXPECT_EQ(bad_limit.status().code(), absl::StatusCode::kInvalidArgument);
+
+  // ct-small's StudyDate is 20040119.
+  EXPECT_EQ(SearchStudies({{"StudyDate", "20040101-20040131"}}).size(), 1u);
+  EXPECT_EQ(SearchStudies({{"StudyDate", "20040120-"}}).size(), 0u);
+  EXPECT_EQ(SearchStudies({{"StudyDate", "-20040119"}}).size(), 1u);
+  EXPECT_EQ(SearchStudies({{"00080020", "20040119"}}).size(), 1u);
+  EXPECT_EQ(service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
+                             {{"StudyDate", "2004-01"}}, kBase)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DicomWebServiceTest, DeletesUpdateSearchesAndFreeFiles) {
+  Stow({CorpusFile(kCtSmall)});
+  auto instances = service_->Instances(kStore, kCtStudy, std::nullopt, std::nullopt);
+  ASSERT_TRUE(instances.ok());
+  std::string path = (*instances)[0].path;
+  auto op = service_->DeleteStudyOrSeries(kStore, kCtStudy, std::nullopt);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ((*op)["done"], true);
+  EXPECT_TRUE(SearchStudies({}).empty());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(service_->DeleteStudyOrSeries(kStore, kCtStudy, std::nullopt).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(DicomWebServiceTest, DeletingTheStoreRemovesItsFiles) {
+  Stow({CorpusFile(kCtSmall)});
+  auto instances = service_->Instances(kStore, kCtStudy, std::nullopt, std::nullopt);
+  ASSERT_TRUE(instances.ok());
+  ASSERT_TRUE(admin_->DeleteDicomStore(kStore).ok());
+  EXPECT_FALSE(std::filesystem::exists((*instances)[0].path));
+}
+
+}  // namespace
+}  // namespace dicomstore::service
