@@ -1,5 +1,5 @@
 // The index: every piece of state other than instance bytes (datasets, DICOM stores,
-// long-running operations, IAM policies; later the DICOM study/series/instance rows).
+// long-running operations, IAM policies, and the DICOM study/series/instance rows).
 //
 // This header is the whole contract. Backends (SQLite now, PostgreSQL later) implement
 // `Index`; nothing above this layer sees SQL. Records are plain values; the service layer
@@ -97,7 +97,7 @@ class Index {
                                                               const std::string& after,
                                                               int limit) = 0;
   virtual absl::Status UpdateStoreConfig(const StoreKey& key, const std::string& config_json) = 0;
-  // Removes the store and its policy (and later: its instances).
+  // Removes the store and its policy (and its instance rows).
   virtual absl::Status DeleteStore(const StoreKey& key) = 0;
 
   // Operations. List returns operations of the dataset with id > `after` in id order;
