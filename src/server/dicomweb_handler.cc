@@ -260,9 +260,9 @@ std::optional<BodyPlan> DicomWebHandler::PlanStow(const HttpRequest& head,
       rest.size() > 2)
     return std::nullopt;
   BodyPlan plan;
-  auto refuse = [&](const absl::Status& s) {
+  auto refuse = [&](const absl::Status& s) -> std::optional<BodyPlan> {
     plan.immediate = ErrorResponse(s);
-    return plan;
+    return std::move(plan);
   };
   std::string_view content_type = head.Header("Content-Type");
   absl::StatusOr<MediaType> mt = ParseMediaType(content_type);
@@ -294,7 +294,7 @@ std::optional<BodyPlan> DicomWebHandler::PlanStow(const HttpRequest& head,
   if (!request.ok()) return refuse(request.status());
   plan.sink = std::make_unique<StowSink>(*std::move(request), boundary,
                                          WantsJson(head.Header("Accept")));
-  return plan;
+  return std::move(plan);
 }
 
 HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTarget& target,
