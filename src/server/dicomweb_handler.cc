@@ -294,7 +294,7 @@ std::optional<BodyPlan> DicomWebHandler::PlanStow(const HttpRequest& head,
   if (!request.ok()) return refuse(request.status());
   plan.sink = std::make_unique<StowSink>(*std::move(request), boundary,
                                          WantsJson(head.Header("Accept")));
-  return std::move(plan);
+  return plan;
 }
 
 HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTarget& target,

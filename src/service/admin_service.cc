@@ -315,7 +315,12 @@ absl::StatusOr<Json> AdminService::PatchDicomStore(std::string_view name,
 absl::StatusOr<Json> AdminService::DeleteDicomStore(std::string_view name) {
   absl::StatusOr<index::StoreKey> key = ParseStoreName(name);
   if (!key.ok()) return key.status();
+  absl::StatusOr<index::StoreRecord> record = index_->GetStore(*key);
+  if (!record.ok()) return NotFound(record.status(), "DICOM store", name);
   if (absl::Status s = index_->DeleteStore(*key); !s.ok()) return NotFound(s, "DICOM store", name);
+  // Rows first, files second: a crash in between leaves only unreferenced files, which
+  // recovery removes.
+  if (blobs_ != nullptr) (void)blobs_->RemoveStore(record->store_id);
   return Json::object();
 }
 

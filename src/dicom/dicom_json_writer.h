@@ -1,0 +1,93 @@
+// DICOM JSON (PS3.18 Annex F) of a DCMTK dataset, every string in UTF-8.
+//
+// Rules (where PS3.18 or the spec leave a choice, the choice is written here):
+//  - Keys are 8 upper-case hex digits in tag order; group length elements (gggg,0000) are
+//    left out (encoding artifacts, retired outside the File Meta).
+//  - Each element is {"vr": VR} plus "Value", "InlineBinary" or "BulkDataURI"; an empty
+//    element (length 0, or a single value that is empty after trimming) has only "vr".
+//  - Strings: text VRs (SH LO ST LT UT PN UC) are converted with CharsetDecoder (an item's
+//    own (0008,0005) overrides the inherited one); other string VRs are ASCII. Values are
+//    split on '\' except LT, ST, UT, UR; trailing spaces and NULs are removed from each
+//    value, leading spaces only for DS and IS. An empty value among several is null.
+//    DA/TM/DT are kept as stored (no reformatting); (0008,0005) is output as stored.
+//  - PN: {"Alphabetic", "Ideographic", "Phonetic"}, empty groups omitted (PersonNameJson).
+//  - IS -> JSON integer, DS -> JSON number; a value that is not a valid number (e.g. IS
+//    "1A") stays a string, as pydicom does.
+//  - US SS UL SL SV UV FL FD -> numbers; FL/FD NaN and infinities (not representable in
+//    JSON) -> the strings "NaN", "Infinity", "-Infinity". AT -> "GGGGEEEE".
+//  - OD OF OL OV up to 2 KiB -> "InlineBinary" (base64 of the little-endian bytes).
+//  - Bulk data (bulkdata_rules.h) -> "BulkDataURI": "bulkdata/<tag path>", the path being
+//    "<tag>" with "/<item index>/<tag>" steps inside sequences.
+//  - SQ -> array of item objects (no "Value" for zero items).
+//  - VR UN on a standard (even-group) tag whose dictionary VR is unambiguous: the value is
+//    re-read as Implicit VR Little Endian with the dictionary VR (as pydicom's
+//    replace_un_with_known_vr does; MANIFEST-json expects DA/PN/UI there); sequences are
+//    pre-scanned and parsed. If that fails (length not a multiple of the value size, bad
+//    items) the element stays UN (bulk data). Private UN elements stay UN.
+//  - Element VRs as DCMTK resolved them; "OB or OW" / "US or OW" style dictionary VRs of
+//    implicit-VR files become OW (OB when the element was read as OB).
+#ifndef DICOMSTORE_DICOM_DICOM_JSON_WRITER_H_
+#define DICOMSTORE_DICOM_DICOM_JSON_WRITER_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "common/proto_json.h"
+#include "dicom/charset_decoder.h"
+#include "dicom/instance_parser.h"
+
+class DcmItem;
+class DcmElement;
+
+namespace dicomstore::dicom {
+
+class DicomJsonWriter {
+ public:
+  // `recorded_tags`: top-level string elements whose whole decoded text (all values, '\'
+  // and '=' kept, trailing padding removed) is kept for RecordedText().
+  DicomJsonWriter(const ParseLimits& limits, std::set<uint32_t> recorded_tags);
+
+  // Appends {key: element JSON} for every element of `item` (in tag order) to `out`,
+  // which must be a JSON object. `path` is the bulk data path prefix ("" for the dataset,
+  // "00880200/0/" inside the first item of (0088,0200)); `depth` is 0 for the dataset.
+  void WriteItem(DcmItem& item, const CharsetDecoder& inherited, const std::string& path,
+                 int depth, Json* out);
+
+  // The character set an item declares itself, if it has (0008,0005).
+  static std::optional<CharsetDecoder> OwnCharset(DcmItem& item);
+
+  // Text of a recorded top-level element ("" when absent).
+  std::string RecordedText(uint32_t tag) const;
+
+ private:
+  Json ElementJson(DcmElement& element, const CharsetDecoder& charset, const std::string& path,
+                   int depth);
+  std::optional<Json> UnknownAsDictionaryVr(DcmElement& element, uint32_t tag,
+                                            const CharsetDecoder& charset,
+                                            const std::string& tag_path, int depth);
+  Json StringJson(uint32_t tag, std::string_view vr, std::string_view raw,
+                  const CharsetDecoder& charset, int depth);
+
+  const ParseLimits limits_;
+  std::set<uint32_t> recorded_tags_;
+  std::map<uint32_t, std::string> recorded_;
+};
+
+// Helpers shared with the parser and tests.
+std::string TagKey(uint32_t tag);  // "0020000D"
+// Appends a member without the linear duplicate search of ordered_json::operator[]; keys
+// must be unique (they are tags of one item).
+void AppendMember(Json* object, std::string key, Json value);
+
+// JSON of string values given the raw bytes and VR (see the rules above); null when the
+// element is empty. `text` receives the whole decoded, trimmed text.
+Json StringValuesJson(std::string_view vr, std::string_view raw, const CharsetDecoder& charset,
+                      std::string* text);
+
+}  // namespace dicomstore::dicom
+
+#endif  // DICOMSTORE_DICOM_DICOM_JSON_WRITER_H_

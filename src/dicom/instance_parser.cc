@@ -1,0 +1,300 @@
+// ParseInstance: framing -> (inflate) -> structural pre-scan -> DCMTK parse of the part
+// before top-level pixel data (and of what follows it) -> DICOM JSON -> validation.
+#include "dicom/instance_parser.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "dcmtk/config/osconfig.h"  // must come first
+#include "dcmtk/dcmdata/dcdatset.h"
+#include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcistrmb.h"
+#include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/oflog/oflog.h"
+#include "dicom/bulkdata_rules.h"
+#include "dicom/charset_decoder.h"
+#include "dicom/dataset_scanner.h"
+#include "dicom/dicom_json_writer.h"
+#include "dicom/part10_framing.h"
+
+namespace dicomstore::dicom {
+namespace {
+
+constexpr uint32_t kSopClassUid = 0x00080016;
+constexpr uint32_t kSopInstanceUid = 0x00080018;
+constexpr uint32_t kStudyDate = 0x00080020;
+constexpr uint32_t kStudyTime = 0x00080030;
+constexpr uint32_t kAccessionNumber = 0x00080050;
+constexpr uint32_t kModality = 0x00080060;
+constexpr uint32_t kReferringPhysicianName = 0x00080090;
+constexpr uint32_t kStudyDescription = 0x00081030;
+constexpr uint32_t kSeriesDescription = 0x0008103E;
+constexpr uint32_t kPatientName = 0x00100010;
+constexpr uint32_t kPatientId = 0x00100020;
+constexpr uint32_t kStudyInstanceUid = 0x0020000D;
+constexpr uint32_t kSeriesInstanceUid = 0x0020000E;
+constexpr uint32_t kStudyId = 0x00200010;
+constexpr uint32_t kSeriesNumber = 0x00200011;
+constexpr uint32_t kInstanceNumber = 0x00200013;
+constexpr uint32_t kNumberOfFrames = 0x00280008;
+constexpr uint32_t kRows = 0x00280010;
+constexpr uint32_t kColumns = 0x00280011;
+constexpr uint32_t kBitsAllocated = 0x00280100;
+constexpr uint32_t kDirectoryRecordSequence = 0x00041220;
+
+constexpr std::string_view kMediaStorageDirectoryClass = "1.2.840.10008.1.3.10";
+
+// A deflated dataset may inflate to at most this much (and never beyond
+// max_element_length): generous for real data, bounded for decompression bombs.
+uint64_t InflateCap(uint64_t deflated_size, const ParseLimits& limits) {
+  constexpr uint64_t kBase = 64ull << 20;
+  constexpr uint64_t kRatio = 64;
+  const uint64_t cap = kBase + std::min<uint64_t>(deflated_size, 1ull << 40) * kRatio;
+  return std::min(cap, limits.max_element_length);
+}
+
+E_TransferSyntax ToXfer(Encoding e) {
+  switch (e) {
+    case Encoding::kImplicitLittle: return EXS_LittleEndianImplicit;
+    case Encoding::kExplicitLittle: return EXS_LittleEndianExplicit;
+    case Encoding::kExplicitBig: return EXS_BigEndianExplicit;
+  }
+  return EXS_LittleEndianImplicit;
+}
+
+absl::Status ReadDataset(std::string_view data, E_TransferSyntax xfer, bool stop_at_pixel_data,
+                         DcmDataset* dataset) {
+  if (data.empty()) return absl::OkStatus();
+  DcmInputBufferStream in;
+  in.setBuffer(data.data(), static_cast<offile_off_t>(data.size()));
+  in.setEos();
+  dataset->transferInit();
+  const OFCondition c =
+      stop_at_pixel_data
+          ? dataset->readUntilTag(in, xfer, EGL_noChange, DCM_MaxReadLength,
+                                  DcmTagKey(0x7FE0, 0x0008))
+          : dataset->read(in, xfer, EGL_noChange, DCM_MaxReadLength);
+  dataset->transferEnd();
+  if (c.bad()) return absl::InvalidArgumentError(absl::StrCat("malformed dataset: ", c.text()));
+  return absl::OkStatus();
+}
+
+// First value of a numeric element in the JSON (IS or US...), 0 when absent or invalid.
+int64_t FirstInteger(const Json& dataset, uint32_t tag) {
+  auto it = dataset.find(TagKey(tag));
+  if (it == dataset.end()) return 0;
+  auto value = it->find("Value");
+  if (value == it->end() || !value->is_array() || value->empty()) return 0;
+  const Json& v = (*value)[0];
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    return u > static_cast<uint64_t>(INT64_MAX) ? 0 : static_cast<int64_t>(u);
+  }
+  return 0;
+}
+
+// Restores tag order (keys are 8 hex digits, so string order is tag order) if the
+// elements after the pixel data were out of order; keeps the first of duplicate keys.
+void SortMembers(Json* object) {
+  auto& members = object->get_ref<Json::object_t&>();
+  const bool sorted =
+      std::adjacent_find(members.begin(), members.end(), [](const auto& a, const auto& b) {
+        return a.first >= b.first;
+      }) == members.end();
+  if (sorted) return;
+  std::vector<std::pair<std::string, Json>> moved;
+  moved.reserve(members.size());
+  for (auto& [key, value] : members) moved.emplace_back(key, std::move(value));
+  std::stable_sort(moved.begin(), moved.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  Json result = Json::object();
+  result.get_ref<Json::object_t&>().reserve(moved.size());
+  for (size_t i = 0; i < moved.size(); ++i) {
+    if (i > 0 && moved[i].first == moved[i - 1].first) continue;
+    AppendMember(&result, std::move(moved[i].first), std::move(moved[i].second));
+  }
+  *object = std::move(result);
+}
+
+std::string FirstValue(std::string text) {
+  const size_t backslash = text.find('\\');
+  if (backslash != std::string::npos) text.resize(backslash);
+  return text;
+}
+
+absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimits& limits) {
+  if (absl::Status s = InitializeDicom(); !s.ok()) return s;
+  absl::StatusOr<Framing> framing = DetectFraming(bytes);
+  if (!framing.ok()) return framing.status();
+
+  std::string_view dataset_bytes = bytes.substr(framing->dataset_offset);
+  std::string inflated;
+  if (framing->deflated) {
+    absl::StatusOr<std::string> out =
+        InflateDataset(dataset_bytes, InflateCap(dataset_bytes.size(), limits));
+    if (!out.ok()) return out.status();
+    inflated = std::move(*out);
+    dataset_bytes = inflated;
+  }
+
+  absl::StatusOr<ScanResult> scan = ScanDataset(dataset_bytes, framing->encoding, limits);
+  if (!scan.ok()) {
+    if (framing->meta_transfer_syntax.empty()) return scan.status();
+    return absl::InvalidArgumentError(
+        absl::StrCat(scan.status().message(), " (dataset read with the transfer syntax ",
+                     framing->meta_transfer_syntax, " of the File Meta)"));
+  }
+
+  const E_TransferSyntax xfer = ToXfer(framing->encoding);
+  DcmDataset main;
+  if (absl::Status s = ReadDataset(dataset_bytes.substr(0, scan->stop_offset), xfer, true, &main);
+      !s.ok()) {
+    return s;
+  }
+  DcmDataset tail;
+  bool have_tail = scan->tail_ok && scan->tail_offset < dataset_bytes.size();
+  if (have_tail) {
+    have_tail = ReadDataset(dataset_bytes.substr(scan->tail_offset), xfer, false, &tail).ok();
+  }
+
+  // DICOM JSON.
+  DicomJsonWriter writer(
+      limits, {kSopClassUid, kSopInstanceUid, kStudyDate, kStudyTime, kAccessionNumber, kModality,
+               kReferringPhysicianName, kStudyDescription, kSeriesDescription, kPatientName,
+               kPatientId, kStudyInstanceUid, kSeriesInstanceUid, kStudyId});
+  const std::optional<CharsetDecoder> own_charset = DicomJsonWriter::OwnCharset(main);
+  const CharsetDecoder charset = own_charset ? *own_charset : CharsetDecoder();
+  Json json = Json::object();
+  writer.WriteItem(main, charset, "", 0, &json);
+  const bool has_pixel_data =
+      scan->has_pixel_data && (scan->pixel_encapsulated || scan->pixel_length > 0);
+  if (scan->has_pixel_data || have_tail) {
+    // Everything here has a tag >= (7FE0,0008), above every element of `main`.
+    json.get_ref<Json::object_t&>().reserve(json.size() + 1 + (have_tail ? tail.card() : 0));
+    if (scan->has_pixel_data) {
+      Json pixel = Json::object();
+      pixel["vr"] = scan->pixel_vr;
+      if (has_pixel_data) pixel["BulkDataURI"] = BulkDataUri(TagKey(scan->pixel_tag));
+      AppendMember(&json, TagKey(scan->pixel_tag), std::move(pixel));
+    }
+    if (have_tail) writer.WriteItem(tail, charset, "", 0, &json);
+    SortMembers(&json);
+  }
+
+  ParsedInstance p;
+  p.study_uid = FirstValue(writer.RecordedText(kStudyInstanceUid));
+  p.series_uid = FirstValue(writer.RecordedText(kSeriesInstanceUid));
+  p.sop_instance_uid = FirstValue(writer.RecordedText(kSopInstanceUid));
+  p.sop_class_uid = FirstValue(writer.RecordedText(kSopClassUid));
+  std::vector<std::string_view> missing;
+  if (p.study_uid.empty()) missing.push_back("StudyInstanceUID");
+  if (p.series_uid.empty()) missing.push_back("SeriesInstanceUID");
+  if (p.sop_instance_uid.empty()) missing.push_back("SOPInstanceUID");
+  if (p.sop_class_uid.empty()) missing.push_back("SOPClassUID");
+  if (!missing.empty()) {
+    if (framing->media_storage_sop_class == kMediaStorageDirectoryClass ||
+        json.contains(TagKey(kDirectoryRecordSequence))) {
+      return absl::InvalidArgumentError(
+          "a DICOMDIR (Media Storage Directory) is not a storable instance");
+    }
+    std::vector<std::string> names(missing.begin(), missing.end());
+    return absl::InvalidArgumentError(absl::StrCat("missing ", absl::StrJoin(names, ", ")));
+  }
+  p.transfer_syntax_uid = framing->transfer_syntax_uid;
+  p.patient_name = FirstValue(writer.RecordedText(kPatientName));
+  p.patient_id = FirstValue(writer.RecordedText(kPatientId));
+  p.accession_number = FirstValue(writer.RecordedText(kAccessionNumber));
+  p.referring_physician_name = FirstValue(writer.RecordedText(kReferringPhysicianName));
+  p.study_date = FirstValue(writer.RecordedText(kStudyDate));
+  p.study_time = FirstValue(writer.RecordedText(kStudyTime));
+  p.study_id = FirstValue(writer.RecordedText(kStudyId));
+  p.study_description = writer.RecordedText(kStudyDescription);
+  p.modality = FirstValue(writer.RecordedText(kModality));
+  p.series_description = writer.RecordedText(kSeriesDescription);
+  p.series_number = FirstInteger(json, kSeriesNumber);
+  p.instance_number = FirstInteger(json, kInstanceNumber);
+  p.has_pixel_data = has_pixel_data;
+  const int64_t frames = FirstInteger(json, kNumberOfFrames);
+  p.number_of_frames = frames > 0 ? frames : (has_pixel_data ? 1 : 0);
+  p.rows = FirstInteger(json, kRows);
+  p.columns = FirstInteger(json, kColumns);
+  p.bits_allocated = FirstInteger(json, kBitsAllocated);
+  p.json = std::move(json);
+  return p;
+}
+
+absl::Status InitializeOnce() {
+  OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+  if (!dcmDataDict.isDictionaryLoaded()) {
+    return absl::FailedPreconditionError(
+        "the DICOM data dictionary is not loaded (check the libdcmtk installation and "
+        "DCMDICTPATH)");
+  }
+  DJDecoderRegistration::registerCodecs();
+  DJLSDecoderRegistration::registerCodecs();
+  DcmRLEDecoderRegistration::registerCodecs();
+  return absl::OkStatus();
+}
+
+bool AllDigits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+absl::Status InitializeDicom() {
+  static const absl::Status status = InitializeOnce();  // thread-safe, once
+  return status;
+}
+
+absl::StatusOr<ParsedInstance> ParseInstance(std::string_view bytes, const ParseLimits& limits) {
+  try {
+    return ParseImpl(bytes, limits);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory while parsing the DICOM file");
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot parse the DICOM file: ", e.what()));
+  } catch (...) {
+    return absl::InvalidArgumentError("cannot parse the DICOM file");
+  }
+}
+
+int32_t DateToInt(std::string_view da) {
+  while (!da.empty() && (da.back() == ' ' || da.back() == '\0')) da.remove_suffix(1);
+  while (!da.empty() && da.front() == ' ') da.remove_prefix(1);
+  std::string digits;
+  if (da.size() == 8) {
+    digits = std::string(da);
+  } else if (da.size() == 10 && da[4] == '.' && da[7] == '.') {
+    digits = absl::StrCat(std::string(da.substr(0, 4)), std::string(da.substr(5, 2)),
+                          std::string(da.substr(8, 2)));
+  } else {
+    return 0;
+  }
+  if (!AllDigits(digits)) return 0;
+  const int year = std::stoi(digits.substr(0, 4));
+  const int month = std::stoi(digits.substr(4, 2));
+  const int day = std::stoi(digits.substr(6, 2));
+  if (year < 1 || month < 1 || month > 12 || day < 1) return 0;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int max_day = month == 2 && leap ? 29 : kDays[month - 1];
+  if (day > max_day) return 0;
+  return year * 10000 + month * 100 + day;
+}
+
+}  // namespace dicomstore::dicom
