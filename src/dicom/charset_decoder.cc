@@ -29,12 +29,12 @@ Set TermToSet(std::string_view term) {
     Set set;
   };
   static constexpr Entry kIsoIr[] = {
-      {"6", Set::kAscii},       {"100", Set::kLatin1},  {"101", Set::kLatin2},
-      {"109", Set::kLatin3},    {"110", Set::kLatin4},  {"144", Set::kCyrillic},
-      {"127", Set::kArabic},    {"126", Set::kGreek},   {"138", Set::kHebrew},
-      {"148", Set::kLatin5},    {"203", Set::kLatin9},  {"166", Set::kThai},
+      {"6", Set::kAscii},        {"100", Set::kLatin1},  {"101", Set::kLatin2},
+      {"109", Set::kLatin3},     {"110", Set::kLatin4},  {"144", Set::kCyrillic},
+      {"127", Set::kArabic},     {"126", Set::kGreek},   {"138", Set::kHebrew},
+      {"148", Set::kLatin5},     {"203", Set::kLatin9},  {"166", Set::kThai},
       {"13", Set::kJisKatakana}, {"87", Set::kJisX0208}, {"159", Set::kJisX0212},
-      {"149", Set::kKsX1001},   {"58", Set::kGb2312},   {"192", Set::kUtf8},
+      {"149", Set::kKsX1001},    {"58", Set::kGb2312},   {"192", Set::kUtf8},
   };
   std::string_view number;
   if (term.starts_with("ISO_IR ")) {
@@ -81,25 +81,43 @@ bool IsTwoByteG1(Set s) { return s == Set::kKsX1001 || s == Set::kGb2312; }
 
 const char* IcuName(Set s) {
   switch (s) {
-    case Set::kLatin1: return "ISO-8859-1";
-    case Set::kLatin2: return "ISO-8859-2";
-    case Set::kLatin3: return "ISO-8859-3";
-    case Set::kLatin4: return "ISO-8859-4";
-    case Set::kCyrillic: return "ISO-8859-5";
-    case Set::kArabic: return "ISO-8859-6";
-    case Set::kGreek: return "ISO-8859-7";
-    case Set::kHebrew: return "ISO-8859-8";
-    case Set::kLatin5: return "ISO-8859-9";
-    case Set::kLatin9: return "ISO-8859-15";
-    case Set::kThai: return "TIS-620";
+    case Set::kLatin1:
+      return "ISO-8859-1";
+    case Set::kLatin2:
+      return "ISO-8859-2";
+    case Set::kLatin3:
+      return "ISO-8859-3";
+    case Set::kLatin4:
+      return "ISO-8859-4";
+    case Set::kCyrillic:
+      return "ISO-8859-5";
+    case Set::kArabic:
+      return "ISO-8859-6";
+    case Set::kGreek:
+      return "ISO-8859-7";
+    case Set::kHebrew:
+      return "ISO-8859-8";
+    case Set::kLatin5:
+      return "ISO-8859-9";
+    case Set::kLatin9:
+      return "ISO-8859-15";
+    case Set::kThai:
+      return "TIS-620";
     case Set::kJisX0208:
-    case Set::kJisX0212: return "EUC-JP";
-    case Set::kKsX1001: return "EUC-KR";
-    case Set::kGb2312: return "GB2312";
-    case Set::kUtf8: return "UTF-8";
-    case Set::kGb18030: return "GB18030";
-    case Set::kGbk: return "GBK";
-    default: return nullptr;
+    case Set::kJisX0212:
+      return "EUC-JP";
+    case Set::kKsX1001:
+      return "EUC-KR";
+    case Set::kGb2312:
+      return "GB2312";
+    case Set::kUtf8:
+      return "UTF-8";
+    case Set::kGb18030:
+      return "GB18030";
+    case Set::kGbk:
+      return "GBK";
+    default:
+      return nullptr;
   }
 }
 
@@ -172,9 +190,9 @@ void AppendWithTable(std::string* out, Set s, std::string_view bytes) {
   const size_t capacity = bytes.size() * 3 + 4;
   out->resize(old_size + capacity);
   UErrorCode status = U_ZERO_ERROR;
-  const int32_t written = ucnv_toAlgorithmic(UCNV_UTF8, cnv, out->data() + old_size,
-                                             static_cast<int32_t>(capacity), bytes.data(),
-                                             static_cast<int32_t>(bytes.size()), &status);
+  const int32_t written =
+      ucnv_toAlgorithmic(UCNV_UTF8, cnv, out->data() + old_size, static_cast<int32_t>(capacity),
+                         bytes.data(), static_cast<int32_t>(bytes.size()), &status);
   if (U_FAILURE(status) || written < 0) {
     out->resize(old_size);
     AppendLatin1(out, bytes);
@@ -217,18 +235,30 @@ Designation ParseEscape(std::string_view s) {
   if (match("$)A")) return {4, false, Set::kGb2312};
   if (s.size() >= 3 && s[1] == '-') {
     switch (s[2]) {
-      case 'A': return {3, false, Set::kLatin1};
-      case 'B': return {3, false, Set::kLatin2};
-      case 'C': return {3, false, Set::kLatin3};
-      case 'D': return {3, false, Set::kLatin4};
-      case 'F': return {3, false, Set::kGreek};
-      case 'G': return {3, false, Set::kArabic};
-      case 'H': return {3, false, Set::kHebrew};
-      case 'L': return {3, false, Set::kCyrillic};
-      case 'M': return {3, false, Set::kLatin5};
-      case 'T': return {3, false, Set::kThai};
-      case 'b': return {3, false, Set::kLatin9};
-      default: break;
+      case 'A':
+        return {3, false, Set::kLatin1};
+      case 'B':
+        return {3, false, Set::kLatin2};
+      case 'C':
+        return {3, false, Set::kLatin3};
+      case 'D':
+        return {3, false, Set::kLatin4};
+      case 'F':
+        return {3, false, Set::kGreek};
+      case 'G':
+        return {3, false, Set::kArabic};
+      case 'H':
+        return {3, false, Set::kHebrew};
+      case 'L':
+        return {3, false, Set::kCyrillic};
+      case 'M':
+        return {3, false, Set::kLatin5};
+      case 'T':
+        return {3, false, Set::kThai};
+      case 'b':
+        return {3, false, Set::kLatin9};
+      default:
+        break;
     }
   }
   return {};

@@ -94,8 +94,8 @@ class Scanner {
 
   absl::Status ScanElements(size_t* pos, size_t end, Encoding enc, int depth,
                             bool until_item_delimiter, ScanResult* top);
-  absl::Status ScanItems(size_t* pos, size_t end, bool undefined_length, Encoding enc,
-                         int depth, uint32_t sequence_tag);
+  absl::Status ScanItems(size_t* pos, size_t end, bool undefined_length, Encoding enc, int depth,
+                         uint32_t sequence_tag);
 
  private:
   uint16_t U16(size_t at, Encoding enc) const {
@@ -108,8 +108,7 @@ class Scanner {
     if (enc == Encoding::kExplicitBig) {
       return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
     }
-    return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
-           (uint32_t{p[3]} << 24);
+    return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
   }
 
   absl::Status ReadHeader(size_t pos, size_t end, Encoding enc, Header* h) const;
@@ -117,8 +116,7 @@ class Scanner {
   absl::Status ScanFragments(size_t* pos, size_t end, Encoding enc, uint32_t tag);
   // `h` is the header of the Pixel Data element at *pos, or null when the tail starts
   // at *pos.
-  absl::Status HandleStop(const Header* h, size_t* pos, size_t end, Encoding enc,
-                          ScanResult* top);
+  absl::Status HandleStop(const Header* h, size_t* pos, size_t end, Encoding enc, ScanResult* top);
   DcmEVR DictionaryVr(uint32_t tag, const std::map<uint32_t, std::string>& creators);
 
   std::string_view data_;
@@ -147,9 +145,8 @@ absl::Status Scanner::ReadHeader(size_t pos, size_t end, Encoding enc, Header* h
   const DcmVR vr(vr_text);
   h->evr = vr.getEVR();
   if (IsInternalVr(h->evr)) {
-    return absl::InvalidArgumentError(absl::StrCat("element ", TagString(h->tag),
-                                                   " has an invalid VR \"", VrText(h->vr),
-                                                   "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("element ", TagString(h->tag), " has an invalid VR \"", VrText(h->vr), "\""));
   }
   if (vr.usesExtendedLengthEncoding()) {
     if (end - pos < 12) {
@@ -201,9 +198,8 @@ absl::Status Scanner::ScanElements(size_t* pos, size_t end, Encoding enc, int de
       // Top level: the first tag >= (7FE0,0008) ends what DCMTK parses. If it is not Pixel
       // Data, it and everything after it is the lenient tail; so are a few trailing bytes
       // too short to be an element.
-      const uint32_t tag = end - *pos >= 4
-                               ? (uint32_t{U16(*pos, enc)} << 16) | U16(*pos + 2, enc)
-                               : 0xFFFFFFFF;
+      const uint32_t tag =
+          end - *pos >= 4 ? (uint32_t{U16(*pos, enc)} << 16) | U16(*pos + 2, enc) : 0xFFFFFFFF;
       if (end - *pos < 8 || (tag >= kFloatPixelDataTag && !IsPixelDataTag(tag))) {
         return HandleStop(nullptr, pos, end, enc, top);
       }
@@ -240,9 +236,9 @@ absl::Status Scanner::ScanElements(size_t* pos, size_t end, Encoding enc, int de
           return s;
         }
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "element ", TagString(h.tag), " has an undefined length, impossible for VR ",
-            DcmVR(evr).getVRName()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("element ", TagString(h.tag),
+                         " has an undefined length, impossible for VR ", DcmVR(evr).getVRName()));
       }
       *pos = p;
       continue;
@@ -274,14 +270,14 @@ absl::Status Scanner::ScanElements(size_t* pos, size_t end, Encoding enc, int de
 absl::Status Scanner::ScanItems(size_t* pos, size_t end, bool undefined_length, Encoding enc,
                                 int depth, uint32_t sequence_tag) {
   if (depth > limits_.max_sequence_depth) {
-    return absl::InvalidArgumentError(absl::StrCat("sequences nested deeper than ",
-                                                   limits_.max_sequence_depth, " levels"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sequences nested deeper than ", limits_.max_sequence_depth, " levels"));
   }
   while (true) {
     if (*pos >= end) {
       if (!undefined_length) return absl::OkStatus();
-      return absl::InvalidArgumentError(absl::StrCat(
-          "truncated sequence ", TagString(sequence_tag), ": no sequence delimiter"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("truncated sequence ", TagString(sequence_tag), ": no sequence delimiter"));
     }
     Header h;
     if (absl::Status s = ReadHeader(*pos, end, enc, &h); !s.ok()) return s;
@@ -291,9 +287,9 @@ absl::Status Scanner::ScanItems(size_t* pos, size_t end, bool undefined_length, 
       return absl::OkStatus();
     }
     if (h.tag != kItemTag) {
-      return absl::InvalidArgumentError(absl::StrCat("malformed sequence ",
-                                                     TagString(sequence_tag), ": found ",
-                                                     TagString(h.tag), " instead of an item"));
+      return absl::InvalidArgumentError(absl::StrCat("malformed sequence ", TagString(sequence_tag),
+                                                     ": found ", TagString(h.tag),
+                                                     " instead of an item"));
     }
     if (h.length == kUndefinedLength) {
       size_t p = value_start;
@@ -315,8 +311,7 @@ absl::Status Scanner::ScanFragments(size_t* pos, size_t end, Encoding enc, uint3
   while (true) {
     if (*pos >= end) {
       return absl::InvalidArgumentError(absl::StrCat("truncated encapsulated pixel data ",
-                                                     TagString(tag),
-                                                     ": no sequence delimiter"));
+                                                     TagString(tag), ": no sequence delimiter"));
     }
     Header h;
     if (absl::Status s = ReadHeader(*pos, end, enc, &h); !s.ok()) return s;
@@ -327,8 +322,8 @@ absl::Status Scanner::ScanFragments(size_t* pos, size_t end, Encoding enc, uint3
     }
     if (h.tag != kItemTag || h.length == kUndefinedLength) {
       return absl::InvalidArgumentError(absl::StrCat("malformed encapsulated pixel data ",
-                                                     TagString(tag), ": found ",
-                                                     TagString(h.tag), " instead of a fragment"));
+                                                     TagString(tag), ": found ", TagString(h.tag),
+                                                     " instead of a fragment"));
     }
     if (absl::Status s = CheckLength(h, value_start, end); !s.ok()) return s;
     *pos = value_start + h.length;
@@ -355,8 +350,7 @@ absl::Status Scanner::HandleStop(const Header* h, size_t* pos, size_t end, Encod
       if (h->explicit_vr && IsKnownVr(h->Vr())) {
         top->pixel_vr = std::string(h->Vr());
       } else {
-        top->pixel_vr =
-            h->tag == kPixelDataTag ? "OW" : h->tag == kFloatPixelDataTag ? "OF" : "OD";
+        top->pixel_vr = h->tag == kPixelDataTag ? "OW" : h->tag == kFloatPixelDataTag ? "OF" : "OD";
       }
       top->tail_offset = value_start + h->length;
     }
@@ -371,10 +365,10 @@ absl::Status Scanner::HandleStop(const Header* h, size_t* pos, size_t end, Encod
 }  // namespace
 
 bool IsKnownVr(std::string_view vr) {
-  static constexpr std::string_view kVrs[] = {
-      "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF",
-      "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
-      "UR", "US", "UT", "UV"};
+  static constexpr std::string_view kVrs[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL",
+                                              "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW",
+                                              "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC",
+                                              "UI", "UL", "UN", "UR", "US", "UT", "UV"};
   for (std::string_view v : kVrs) {
     if (v == vr) return true;
   }

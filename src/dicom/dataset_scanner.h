@@ -49,10 +49,10 @@ struct ScanResult {
   size_t stop_offset = 0;
   // The top-level Pixel Data element that stopped the scan, if it is one.
   bool has_pixel_data = false;
-  uint32_t pixel_tag = 0;          // (group << 16) | element
-  std::string pixel_vr;            // "OB", "OW", "OF", "OD" (explicit VR or implied)
-  bool pixel_encapsulated = false; // undefined length, fragments
-  uint64_t pixel_length = 0;       // value length (0 for encapsulated)
+  uint32_t pixel_tag = 0;           // (group << 16) | element
+  std::string pixel_vr;             // "OB", "OW", "OF", "OD" (explicit VR or implied)
+  bool pixel_encapsulated = false;  // undefined length, fragments
+  uint64_t pixel_length = 0;        // value length (0 for encapsulated)
   // The elements after the stop: [tail_offset, data.size()); tail_ok when that range is
   // non-empty and well formed (worth parsing).
   size_t tail_offset = 0;

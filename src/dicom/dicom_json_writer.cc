@@ -42,9 +42,7 @@ bool IsStringVr(std::string_view vr) {
   return OneOf(vr, {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM",
                     "UC", "UI", "UR", "UT"});
 }
-bool IsTextVr(std::string_view vr) {
-  return OneOf(vr, {"SH", "LO", "ST", "LT", "UT", "PN", "UC"});
-}
+bool IsTextVr(std::string_view vr) { return OneOf(vr, {"SH", "LO", "ST", "LT", "UT", "PN", "UC"}); }
 bool IsSingleValuedVr(std::string_view vr) { return OneOf(vr, {"LT", "ST", "UT", "UR"}); }
 
 // Bytes per value of a binary numeric VR; 0 for others.
@@ -106,7 +104,8 @@ std::string ToLittleEndian(const T* values, size_t count) {
     unsigned char bytes[sizeof(T)];
     std::memcpy(bytes, &values[i], sizeof(T));
     if constexpr (std::endian::native == std::endian::big) {
-      for (size_t k = 0; k < sizeof(T); ++k) out[i * sizeof(T) + k] = static_cast<char>(bytes[sizeof(T) - 1 - k]);
+      for (size_t k = 0; k < sizeof(T); ++k)
+        out[i * sizeof(T) + k] = static_cast<char>(bytes[sizeof(T) - 1 - k]);
     } else {
       std::memcpy(out.data() + i * sizeof(T), bytes, sizeof(T));
     }
@@ -265,11 +264,11 @@ void AppendMember(Json* object, std::string key, Json value) {
 
 Json StringValuesJson(std::string_view vr, std::string_view raw, const CharsetDecoder& charset,
                       std::string* text) {
-  const TextKind kind = vr == "PN"               ? TextKind::kPersonName
+  const TextKind kind = vr == "PN"             ? TextKind::kPersonName
                         : IsSingleValuedVr(vr) ? TextKind::kText
                                                : TextKind::kMultiValued;
-  const std::string decoded = IsTextVr(vr) ? charset.Decode(raw, kind)
-                                           : CharsetDecoder::DecodeDefaultRepertoire(raw);
+  const std::string decoded =
+      IsTextVr(vr) ? charset.Decode(raw, kind) : CharsetDecoder::DecodeDefaultRepertoire(raw);
   const std::string_view whole = TrimTrailing(decoded);
   if (text != nullptr) *text = std::string(whole);
   std::vector<std::string_view> values;
@@ -389,8 +388,7 @@ Json DicomJsonWriter::ElementJson(DcmElement& e, const CharsetDecoder& charset,
 
 std::optional<Json> DicomJsonWriter::UnknownAsDictionaryVr(DcmElement& e, uint32_t tag,
                                                            const CharsetDecoder& charset,
-                                                           const std::string& path,
-                                                           int depth) {
+                                                           const std::string& path, int depth) {
   const DcmTagKey key(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xFFFF));
   DcmEVR dict_vr = EVR_UNKNOWN;
   {

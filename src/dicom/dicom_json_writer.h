@@ -54,8 +54,8 @@ class DicomJsonWriter {
   // Appends {key: element JSON} for every element of `item` (in tag order) to `out`,
   // which must be a JSON object. `path` is the bulk data path prefix ("" for the dataset,
   // "00880200/0/" inside the first item of (0088,0200)); `depth` is 0 for the dataset.
-  void WriteItem(DcmItem& item, const CharsetDecoder& inherited, const std::string& path,
-                 int depth, Json* out);
+  void WriteItem(DcmItem& item, const CharsetDecoder& inherited, const std::string& path, int depth,
+                 Json* out);
 
   // The character set an item declares itself, if it has (0008,0005).
   static std::optional<CharsetDecoder> OwnCharset(DcmItem& item);

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/absl_view.h"
 #include "dcmtk/config/osconfig.h"  // must come first
 #include "dcmtk/dcmdata/dcdatset.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
@@ -68,9 +69,12 @@ uint64_t InflateCap(uint64_t deflated_size, const ParseLimits& limits) {
 
 E_TransferSyntax ToXfer(Encoding e) {
   switch (e) {
-    case Encoding::kImplicitLittle: return EXS_LittleEndianImplicit;
-    case Encoding::kExplicitLittle: return EXS_LittleEndianExplicit;
-    case Encoding::kExplicitBig: return EXS_BigEndianExplicit;
+    case Encoding::kImplicitLittle:
+      return EXS_LittleEndianImplicit;
+    case Encoding::kExplicitLittle:
+      return EXS_LittleEndianExplicit;
+    case Encoding::kExplicitBig:
+      return EXS_BigEndianExplicit;
   }
   return EXS_LittleEndianImplicit;
 }
@@ -82,11 +86,10 @@ absl::Status ReadDataset(std::string_view data, E_TransferSyntax xfer, bool stop
   in.setBuffer(data.data(), static_cast<offile_off_t>(data.size()));
   in.setEos();
   dataset->transferInit();
-  const OFCondition c =
-      stop_at_pixel_data
-          ? dataset->readUntilTag(in, xfer, EGL_noChange, DCM_MaxReadLength,
-                                  DcmTagKey(0x7FE0, 0x0008))
-          : dataset->read(in, xfer, EGL_noChange, DCM_MaxReadLength);
+  const OFCondition c = stop_at_pixel_data
+                            ? dataset->readUntilTag(in, xfer, EGL_noChange, DCM_MaxReadLength,
+                                                    DcmTagKey(0x7FE0, 0x0008))
+                            : dataset->read(in, xfer, EGL_noChange, DCM_MaxReadLength);
   dataset->transferEnd();
   if (c.bad()) return absl::InvalidArgumentError(absl::StrCat("malformed dataset: ", c.text()));
   return absl::OkStatus();
@@ -123,9 +126,11 @@ void SortMembers(Json* object) {
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   Json result = Json::object();
   result.get_ref<Json::object_t&>().reserve(moved.size());
-  for (size_t i = 0; i < moved.size(); ++i) {
-    if (i > 0 && moved[i].first == moved[i - 1].first) continue;
-    AppendMember(&result, std::move(moved[i].first), std::move(moved[i].second));
+  std::string last_key;
+  for (auto& [key, value] : moved) {
+    if (!result.empty() && key == last_key) continue;
+    last_key = key;
+    AppendMember(&result, std::move(key), std::move(value));
   }
   *object = std::move(result);
 }
@@ -153,7 +158,12 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
 
   absl::StatusOr<ScanResult> scan = ScanDataset(dataset_bytes, framing->encoding, limits);
   if (!scan.ok()) {
-    if (framing->meta_transfer_syntax.empty()) return scan.status();
+    // A broken element header is often a dataset not encoded as its File Meta says;
+    // name the transfer syntax unless the problem is the pixel data itself.
+    const std::string_view message = Sv(scan.status().message());
+    if (framing->meta_transfer_syntax.empty() || message.find("(7FE0,") != message.npos) {
+      return scan.status();
+    }
     return absl::InvalidArgumentError(
         absl::StrCat(scan.status().message(), " (dataset read with the transfer syntax ",
                      framing->meta_transfer_syntax, " of the File Meta)"));
@@ -183,7 +193,8 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
   const bool has_pixel_data =
       scan->has_pixel_data && (scan->pixel_encapsulated || scan->pixel_length > 0);
   if (scan->has_pixel_data || have_tail) {
-    // Everything here has a tag >= (7FE0,0008), above every element of `main`.
+    // Normally every tag here is above those of `main`; SortMembers repairs the order
+    // (keeping `main`'s element on a duplicate) when the tail says otherwise.
     json.get_ref<Json::object_t&>().reserve(json.size() + 1 + (have_tail ? tail.card() : 0));
     if (scan->has_pixel_data) {
       Json pixel = Json::object();
@@ -191,7 +202,11 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
       if (has_pixel_data) pixel["BulkDataURI"] = BulkDataUri(TagKey(scan->pixel_tag));
       AppendMember(&json, TagKey(scan->pixel_tag), std::move(pixel));
     }
-    if (have_tail) writer.WriteItem(tail, charset, "", 0, &json);
+    if (have_tail) {
+      // A separate writer: the tail never supplies the identity or QIDO keys.
+      DicomJsonWriter tail_writer(limits, {});
+      tail_writer.WriteItem(tail, charset, "", 0, &json);
+    }
     SortMembers(&json);
   }
 

@@ -53,9 +53,9 @@ struct ParsedInstance {
 
   // QIDO match keys, as stored after UTF-8 conversion, trailing padding removed, first
   // value when several ("" when absent).
-  std::string patient_name;            // PN, all component groups as stored ("=" separated)
+  std::string patient_name;  // PN, all component groups as stored ("=" separated)
   std::string patient_id, accession_number, referring_physician_name;
-  std::string study_date;              // DA as stored
+  std::string study_date;  // DA as stored
   std::string study_time, study_id, study_description;
   std::string modality, series_description;
   int64_t series_number = 0, instance_number = 0;  // 0 when absent or invalid
@@ -64,11 +64,11 @@ struct ParsedInstance {
   int64_t number_of_frames = 0;  // NumberOfFrames if a valid IS > 0, else 1 with pixel
                                  // data, else 0
   int64_t rows = 0, columns = 0, bits_allocated = 0;
-  bool has_pixel_data = false;   // top-level (7FE0,0008/0009/0010), non-empty
+  bool has_pixel_data = false;  // top-level (7FE0,0008/0009/0010), non-empty
 
   // The whole dataset (File Meta and group lengths excluded) as a DICOM JSON object (not
-  // an array), keys in tag order. Bulk data elements (Google's definition, spec §10.4: any pixel data, any
-  // OB/OW/UN, OD/OF/OL/OV over 2 KiB, AT/FD/FL/UL/US/SV/UV with VM > 512) carry
+  // an array), keys in tag order. Bulk data elements (Google's definition, spec §10.4: any pixel
+  // data, any OB/OW/UN, OD/OF/OL/OV over 2 KiB, AT/FD/FL/UL/US/SV/UV with VM > 512) carry
   // "BulkDataURI": "bulkdata/<tag path>" — relative to the instance URL, where the tag path
   // is the 8-hex-digit tag, with "/<item index>/<tag>" steps for elements inside
   // sequences, e.g. "bulkdata/7FE00010" or "bulkdata/00880200/0/7FE00010". The service

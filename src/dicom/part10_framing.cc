@@ -60,9 +60,12 @@ Guess GuessEncoding(std::string_view data) {
 
 std::string UidOf(Encoding e) {
   switch (e) {
-    case Encoding::kImplicitLittle: return std::string(kImplicitLittleUid);
-    case Encoding::kExplicitLittle: return std::string(kExplicitLittleUid);
-    case Encoding::kExplicitBig: return std::string(kExplicitBigUid);
+    case Encoding::kImplicitLittle:
+      return std::string(kImplicitLittleUid);
+    case Encoding::kExplicitLittle:
+      return std::string(kExplicitLittleUid);
+    case Encoding::kExplicitBig:
+      return std::string(kExplicitBigUid);
   }
   return std::string(kImplicitLittleUid);
 }
@@ -89,8 +92,8 @@ absl::StatusOr<size_t> ReadMeta(std::string_view bytes, size_t pos, Framing* f) 
     }
     const size_t value_start = pos + header;
     if (length > bytes.size() - value_start) {
-      return absl::InvalidArgumentError(absl::StrCat("truncated File Meta element ",
-                                                     TagString((0x0002u << 16) | element)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("truncated File Meta element ", TagString((0x0002u << 16) | element)));
     }
     const std::string_view value = bytes.substr(value_start, length);
     if (element == 0x0010) f->meta_transfer_syntax = TrimUid(value);
@@ -107,8 +110,7 @@ absl::StatusOr<Framing> DetectFraming(std::string_view bytes) {
   size_t meta_start = std::string_view::npos;
   if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM") {
     meta_start = 132;
-  } else if (bytes.size() >= 8 && Le16(bytes, 0) == 0x0002 &&
-             IsKnownVr(bytes.substr(4, 2))) {
+  } else if (bytes.size() >= 8 && Le16(bytes, 0) == 0x0002 && IsKnownVr(bytes.substr(4, 2))) {
     meta_start = 0;  // File Meta without preamble
   }
   if (meta_start != std::string_view::npos) {
@@ -136,8 +138,8 @@ absl::StatusOr<Framing> DetectFraming(std::string_view bytes) {
     if (bytes.size() < 8) return NotDicom("too short");
   }
   const Guess g = GuessEncoding(dataset);
-  if (!f.has_meta && ((g.first_group & 1) != 0 || g.first_group < 0x0002 ||
-                      g.first_group > 0x0008)) {
+  if (!f.has_meta &&
+      ((g.first_group & 1) != 0 || g.first_group < 0x0002 || g.first_group > 0x0008)) {
     return NotDicom("no DICM prefix and no plausible dataset start");
   }
   f.encoding = g.encoding;

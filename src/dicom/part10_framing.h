@@ -26,9 +26,9 @@
 namespace dicomstore::dicom {
 
 struct Framing {
-  bool has_meta = false;             // File Meta present (with or without preamble)
-  size_t dataset_offset = 0;         // first byte after the File Meta
-  std::string meta_transfer_syntax;  // (0002,0010) as stored, trimmed; "" when absent
+  bool has_meta = false;                // File Meta present (with or without preamble)
+  size_t dataset_offset = 0;            // first byte after the File Meta
+  std::string meta_transfer_syntax;     // (0002,0010) as stored, trimmed; "" when absent
   std::string media_storage_sop_class;  // (0002,0002), trimmed
   Encoding encoding = Encoding::kImplicitLittle;
   bool deflated = false;

@@ -27,8 +27,8 @@ Json PersonNameJson(std::string_view value) {
 
 std::string NormalizePersonNameForMatch(std::string_view utf8_name) {
   std::string upper;
-  icu::UnicodeString::fromUTF8(icu::StringPiece(utf8_name.data(),
-                                                static_cast<int32_t>(utf8_name.size())))
+  icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8_name.data(), static_cast<int32_t>(utf8_name.size())))
       .toUpper(icu::Locale::getRoot())
       .toUTF8String(upper);
   std::string out;

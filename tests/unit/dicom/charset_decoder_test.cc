@@ -25,7 +25,11 @@ TEST(CharsetDecoderTest, AsciiPassesThrough) {
 TEST(CharsetDecoderTest, SingleByteSets) {
   EXPECT_EQ(Decode("ISO_IR 100", "Buc^J\xe9r\xf4me"), "Buc^Jérôme");
   EXPECT_EQ(Decode("ISO_IR 126", "\xe1"), "α");
-  EXPECT_EQ(Decode("ISO_IR 144", "\xbb\xee\xda" "ce\xdc\xd1" "yp\xd3"), "Люкceмбypг");
+  EXPECT_EQ(Decode("ISO_IR 144",
+                   "\xbb\xee\xda"
+                   "ce\xdc\xd1"
+                   "yp\xd3"),
+            "Люкceмбypг");
   EXPECT_EQ(Decode("ISO_IR 13", "\xd4\xcf\xc0\xde"), "ﾔﾏﾀﾞ");
   // No (0008,0005) and a high byte: read as ISO 8859-1 rather than dropped.
   EXPECT_EQ(CharsetDecoder().Decode("Jos\xe9", TextKind::kMultiValued), "José");
@@ -39,7 +43,11 @@ TEST(CharsetDecoderTest, WholeValueSets) {
   EXPECT_EQ(Decode("GB18030", "Wang^XiaoDong=\xcd\xf5^\xd0\xa1\xb6\xab="),
             "Wang^XiaoDong=王^小东=");
   // Invalid UTF-8 becomes U+FFFD; the output stays valid UTF-8.
-  EXPECT_EQ(Decode("ISO_IR 192", "a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(Decode("ISO_IR 192",
+                   "a\xff"
+                   "b"),
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(CharsetDecoderTest, Gb18030SecondByteBackslashIsNotADelimiter) {
@@ -79,13 +87,13 @@ TEST(CharsetDecoderTest, Iso2022Ir13WithIr87) {
 
 TEST(CharsetDecoderTest, Iso2022Ir159) {
   // JIS X 0212 (supplementary kanji) designated to G0 with ESC $ ( D.
-  EXPECT_EQ(Decode("\\ISO 2022 IR 87\\ISO 2022 IR 159", "\x1b$(D0!\x1b(B^\x1b$B;3\x1b(B"),
-            "丂^山");
+  EXPECT_EQ(Decode("\\ISO 2022 IR 87\\ISO 2022 IR 159", "\x1b$(D0!\x1b(B^\x1b$B;3\x1b(B"), "丂^山");
 }
 
 TEST(CharsetDecoderTest, Iso2022Ir149AndIr58) {
-  EXPECT_EQ(Decode("\\ISO 2022 IR 149", "Hong^Gildong=\x1b$)C\xfb\xf3^\x1b$)C\xd1\xce\xd4\xd7="
-                                        "\x1b$)C\xc8\xab^\x1b$)C\xb1\xe6\xb5\xbf"),
+  EXPECT_EQ(Decode("\\ISO 2022 IR 149",
+                   "Hong^Gildong=\x1b$)C\xfb\xf3^\x1b$)C\xd1\xce\xd4\xd7="
+                   "\x1b$)C\xc8\xab^\x1b$)C\xb1\xe6\xb5\xbf"),
             "Hong^Gildong=洪^吉洞=홍^길동");
   EXPECT_EQ(Decode("\\ISO 2022 IR 58", "Wang^XiaoDong=\x1b$)A\xcd\xf5^\x1b$)A\xd0\xa1\xb6\xab="),
             "Wang^XiaoDong=王^小东=");
@@ -100,8 +108,7 @@ TEST(CharsetDecoderTest, DelimitersResetToTheInitialState) {
   EXPECT_EQ(Decode("ISO 2022 IR 100\\ISO 2022 IR 126", bytes, TextKind::kPersonName), "α^á");
   EXPECT_EQ(Decode("ISO 2022 IR 100\\ISO 2022 IR 126", bytes, TextKind::kMultiValued), "α^α");
   // '\' resets in multi-valued VRs, not in LT/ST/UT; CR/LF reset everywhere.
-  EXPECT_EQ(Decode("ISO 2022 IR 100\\ISO 2022 IR 126", "\x1b-F\xe1\\\xe1",
-                   TextKind::kMultiValued),
+  EXPECT_EQ(Decode("ISO 2022 IR 100\\ISO 2022 IR 126", "\x1b-F\xe1\\\xe1", TextKind::kMultiValued),
             "α\\á");
   EXPECT_EQ(Decode("ISO 2022 IR 100\\ISO 2022 IR 126", "\x1b-F\xe1\\\xe1", TextKind::kText),
             "α\\α");

@@ -118,8 +118,7 @@ TEST_F(CorpusTest, EveryFileHasAnExpectation) {
   for (const auto& entry : std::filesystem::directory_iterator(CorpusDir() / "dicom")) {
     const std::string name = entry.path().filename().string();
     EXPECT_TRUE(listed.contains(name)) << name << " is not in MANIFEST.tsv";
-    const bool has_json =
-        std::filesystem::exists(CorpusDir() / "MANIFEST-json" / (name + ".json"));
+    const bool has_json = std::filesystem::exists(CorpusDir() / "MANIFEST-json" / (name + ".json"));
     EXPECT_TRUE(has_json || Decisions().contains(name))
         << name << " has neither expected JSON nor a decision in this test";
   }
@@ -156,8 +155,8 @@ TEST_F(CorpusTest, ValidFilesMatchManifestAndExpectedJson) {
     for (const auto& [key, value] : expected.items()) {
       SCOPED_TRACE(key);
       ASSERT_TRUE(ours.contains(key)) << "missing in our JSON";
-      EXPECT_EQ(ours.at(key), value) << "ours: " << ours.at(key).dump()
-                                     << "\nexpected: " << value.dump();
+      EXPECT_EQ(ours.at(key), value)
+          << "ours: " << ours.at(key).dump() << "\nexpected: " << value.dump();
       ++compared_tags;
     }
     // Keys are 8 upper-case hex digits in ascending order.

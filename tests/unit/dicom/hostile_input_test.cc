@@ -205,9 +205,10 @@ TEST_F(HostileInputTest, TruncatedAtTwoHundredLengths) {
 
 TEST_F(HostileInputTest, RandomByteFlipsNeverCrash) {
   std::mt19937 rng(20240501);
-  for (const char* name : {"ct-small.dcm", "ts-ct-implicit-le.dcm", "ts-ct-explicit-be.dcm",
-                           "ts-sc-deflated.dcm", "sc-with-icon-sequence.dcm",
-                           "ts-ct-jpeg-baseline-50.dcm", "cs-jp-ir87.dcm", "sr-comprehensive.dcm"}) {
+  for (const char* name :
+       {"ct-small.dcm", "ts-ct-implicit-le.dcm", "ts-ct-explicit-be.dcm", "ts-sc-deflated.dcm",
+        "sc-with-icon-sequence.dcm", "ts-ct-jpeg-baseline-50.dcm", "cs-jp-ir87.dcm",
+        "sr-comprehensive.dcm"}) {
     const std::string original = CorpusFile(name);
     ASSERT_FALSE(original.empty()) << name;
     // Corrupt the header region mostly: that is where the structure is.
@@ -226,10 +227,14 @@ TEST_F(HostileInputTest, RandomByteFlipsNeverCrash) {
 }
 
 TEST_F(HostileInputTest, ConcurrentParsesAgreeWithSequentialOnes) {
-  const std::vector<std::string> names = {"ct-small.dcm",        "cs-jp-ir87.dcm",
-                                          "cs-kr-ir149.dcm",     "ts-sc-deflated.dcm",
-                                          "sr-comprehensive.dcm", "vr-un-standard-tags-rtdose-rle.dcm",
-                                          "bad-gzip-wrapped-mr.dcm.gz", "ts-ct-explicit-be.dcm"};
+  const std::vector<std::string> names = {"ct-small.dcm",
+                                          "cs-jp-ir87.dcm",
+                                          "cs-kr-ir149.dcm",
+                                          "ts-sc-deflated.dcm",
+                                          "sr-comprehensive.dcm",
+                                          "vr-un-standard-tags-rtdose-rle.dcm",
+                                          "bad-gzip-wrapped-mr.dcm.gz",
+                                          "ts-ct-explicit-be.dcm"};
   std::vector<std::string> files;
   std::vector<std::string> expected;
   for (const std::string& name : names) {

@@ -89,11 +89,11 @@ TEST_F(JsonRulesTest, BinaryValues) {
   ds.Element(0x0018, 0x9219, "SS", Le(0xFFFF, 2));
   ds.Element(0x0018, 0x9087, "FD", std::string("\0\0\0\0\0\0\xf8\x7f", 8));
   ds.Element(0x0018, 0x9089, "FD", Le(0x3FF8000000000000ull, 8));  // 1.5
-  ds.Element(0x0018, 0x9180, "FL", Le(0x3FC00000, 4));              // 1.5f
+  ds.Element(0x0018, 0x9180, "FL", Le(0x3FC00000, 4));             // 1.5f
   ds.Element(0x0020, 0x9165, "AT", Le(0x0010, 2) + Le(0x0020, 2));
   ds.Element(0x0028, 0x1050, "DS", "");
   ds.Element(0x0040, 0x9212, "FD", Le(0x7FF0000000000000ull, 8));  // +inf
-  ds.Element(0x0066, 0x0016, "OF", Le(0x3F800000, 4));              // 1.0f
+  ds.Element(0x0066, 0x0016, "OF", Le(0x3F800000, 4));             // 1.0f
   ds.Element(0x0066, 0x0023, "OF", std::string(3000, '\0'));
   ds.Element(0x0066, 0x0040, "OL", std::string(8, '\x01'));
   ds.Element(0x0028, 0x3006, "US", std::string(513 * 2, '\0'));  // VM 513 -> bulk
@@ -147,8 +147,7 @@ TEST_F(JsonRulesTest, UnknownVrOnStandardTagsUsesTheDictionaryVr) {
   EXPECT_EQ(j.at("00100010"), J(R"({"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]})"));
   EXPECT_EQ(j.at("00280010"), J(R"({"vr":"US","Value":[512]})"));
   EXPECT_EQ(j.at("00189087"), J(R"({"vr":"UN","BulkDataURI":"bulkdata/00189087"})"));
-  EXPECT_EQ(j.at("0040A730"),
-            J(R"({"vr":"SQ","Value":[{"0040A160":{"vr":"UT","Value":["x"]}}]})"));
+  EXPECT_EQ(j.at("0040A730"), J(R"({"vr":"SQ","Value":[{"0040A160":{"vr":"UT","Value":["x"]}}]})"));
   EXPECT_EQ(p.patient_name, "Doe^John");
   EXPECT_EQ(p.rows, 512);
 }
@@ -165,8 +164,7 @@ TEST_F(JsonRulesTest, ItemCharacterSetOverridesTheDatasetOne) {
   const ParsedInstance p = Parse(ds);
   EXPECT_EQ(p.json.at("00080005"), J(R"({"vr":"CS","Value":["ISO_IR 192"]})"));
   EXPECT_EQ(p.json.at("00081030"), J(R"({"vr":"LO","Value":["café"]})"));
-  EXPECT_EQ(p.json.at("0040A730")["Value"][0].at("0040A160"),
-            J(R"({"vr":"UT","Value":["café"]})"));
+  EXPECT_EQ(p.json.at("0040A730")["Value"][0].at("0040A160"), J(R"({"vr":"UT","Value":["café"]})"));
   EXPECT_EQ(p.study_description, "café");
 }
 
@@ -202,6 +200,20 @@ TEST_F(JsonRulesTest, GarbageAfterPixelDataIsIgnored) {
   const ParsedInstance p = Parse(ds);
   EXPECT_TRUE(p.has_pixel_data);
   EXPECT_EQ(p.json.back(), p.json.at("7FE00010"));
+}
+
+TEST_F(JsonRulesTest, ElementsAfterPixelDataCannotReplaceEarlierOnes) {
+  DatasetBuilder ds = Base();
+  ds.Element(0x7FE0, 0x0010, "OW", std::string(8, '\x7f'));
+  ds.String(0x0020, 0x000D, "UI", "9.9.9");  // out of order, after the pixel data
+  const ParsedInstance p = Parse(ds);
+  EXPECT_EQ(p.study_uid, "1.2.3.4");
+  EXPECT_EQ(p.json.at("0020000D"), J(R"({"vr":"UI","Value":["1.2.3.4"]})"));
+  std::string previous;
+  for (const auto& [key, value] : p.json.items()) {
+    EXPECT_LT(previous, key);
+    previous = key;
+  }
 }
 
 TEST_F(JsonRulesTest, TruncatedPixelDataIsRefused) {

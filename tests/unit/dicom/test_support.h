@@ -45,8 +45,8 @@ class DatasetBuilder {
   DatasetBuilder& Element(uint16_t group, uint16_t element, std::string_view vr,
                           std::string_view value, int64_t length = -1) {
     Tag(group, element);
-    const uint32_t len = length < 0 ? static_cast<uint32_t>(value.size())
-                                    : static_cast<uint32_t>(length);
+    const uint32_t len =
+        length < 0 ? static_cast<uint32_t>(value.size()) : static_cast<uint32_t>(length);
     if (mode_ == Mode::kImplicitLittle) {
       U32(len);
     } else {
@@ -137,8 +137,8 @@ class DatasetBuilder {
 
  private:
   static bool LongForm(std::string_view vr) {
-    for (std::string_view v : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR",
-                               "UT", "UV"}) {
+    for (std::string_view v :
+         {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}) {
       if (v == vr) return true;
     }
     return false;
