@@ -96,14 +96,18 @@ class Parser {
   }
 
  private:
+  // As in Google's list filters (AIP-160), OR binds tighter than AND:
+  // "a AND b OR c" is "a AND (b OR c)".
   absl::StatusOr<NodePtr> ParseExpr(int depth) {
     std::vector<NodePtr> terms;
     do {
       absl::StatusOr<NodePtr> term = ParseTerm(depth);
       if (!term.ok()) return term;
       terms.push_back(*std::move(term));
-    } while (ConsumeKeyword("OR"));
-    return MakeNode(Node::Kind::kOr, std::move(terms));
+      SkipSpace();
+      // Juxtaposition is AND: anything but ')' or the end starts another term.
+    } while (ConsumeKeyword("AND") || !(AtEnd() || Peek() == ')'));
+    return MakeNode(Node::Kind::kAnd, std::move(terms));
   }
 
   absl::StatusOr<NodePtr> ParseTerm(int depth) {
@@ -112,10 +116,8 @@ class Parser {
       absl::StatusOr<NodePtr> factor = ParseFactor(depth);
       if (!factor.ok()) return factor;
       factors.push_back(*std::move(factor));
-      SkipSpace();
-      // Juxtaposition is AND: anything but OR, ')' or the end starts another factor.
-    } while (ConsumeKeyword("AND") || !(AtEnd() || Peek() == ')' || AtKeyword("OR")));
-    return MakeNode(Node::Kind::kAnd, std::move(factors));
+    } while (ConsumeKeyword("OR"));
+    return MakeNode(Node::Kind::kOr, std::move(factors));
   }
 
   absl::StatusOr<NodePtr> ParseFactor(int depth) {

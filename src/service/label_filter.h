@@ -2,8 +2,8 @@
 //
 // Grammar (whitespace-insensitive outside quotes; keywords case-sensitive as in Google's
 // list filters):
-//   expr    := term { "OR" term }          -- AND binds tighter than OR
-//   term    := factor { ["AND"] factor }   -- juxtaposition is AND
+//   expr    := term { ["AND"] term }       -- juxtaposition is AND
+//   term    := factor { "OR" factor }      -- OR binds tighter than AND (AIP-160)
 //   factor  := ["NOT" | "-"] ( "(" expr ")" | compare )
 //   compare := "labels." key ( "=" value | ":" value | ":*" )
 //   key     := identifier [a-zA-Z0-9_-]+ (or Unicode letters) | quoted string

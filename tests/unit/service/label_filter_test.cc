@@ -81,11 +81,13 @@ TEST(LabelFilterTest, WhitespaceAroundOperators) {
   EXPECT_TRUE(Matches("  labels.env = prod  ", {{"env", "prod"}}));
 }
 
-TEST(LabelFilterTest, AndBindsTighterThanOr) {
+TEST(LabelFilterTest, OrBindsTighterThanAnd) {
+  // AIP-160: "a OR b AND c" is "(a OR b) AND c".
   const std::string filter = "labels.a:* OR labels.b:* AND labels.c:*";
-  EXPECT_TRUE(Matches(filter, {{"a", ""}}));
+  EXPECT_FALSE(Matches(filter, {{"a", ""}}));
   EXPECT_FALSE(Matches(filter, {{"b", ""}}));
   EXPECT_TRUE(Matches(filter, {{"b", ""}, {"c", ""}}));
+  EXPECT_TRUE(Matches(filter, {{"a", ""}, {"c", ""}}));
   EXPECT_FALSE(Matches(filter, {{"c", ""}}));
 }
 
@@ -93,7 +95,8 @@ TEST(LabelFilterTest, JuxtapositionIsAnd) {
   EXPECT_TRUE(Matches("labels.a:* labels.b:*", {{"a", ""}, {"b", ""}}));
   EXPECT_FALSE(Matches("labels.a:* labels.b:*", {{"a", ""}}));
   EXPECT_FALSE(Matches("labels.a:* labels.b:* OR labels.c:*", {{"a", ""}}));
-  EXPECT_TRUE(Matches("labels.a:* labels.b:* OR labels.c:*", {{"c", ""}}));
+  EXPECT_FALSE(Matches("labels.a:* labels.b:* OR labels.c:*", {{"c", ""}}));
+  EXPECT_TRUE(Matches("labels.a:* labels.b:* OR labels.c:*", {{"a", ""}, {"c", ""}}));
 }
 
 TEST(LabelFilterTest, Parentheses) {
