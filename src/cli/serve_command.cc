@@ -51,6 +51,8 @@ int RunServe(const ServeOptions& options) {
               << ec.message() << "\n";
     return 1;
   }
+  // Read before the index and blob store create their files, so a new directory is clean.
+  CleanShutdownMarker marker(options.data_dir);
   absl::StatusOr<std::unique_ptr<index::Index>> index =
       index::OpenSqliteIndex((std::filesystem::path(options.data_dir) / "index.sqlite").string());
   if (!index.ok()) {
@@ -68,7 +70,6 @@ int RunServe(const ServeOptions& options) {
     return 1;
   }
   // After a crash, files published but never indexed are removed (DESIGN.md §5).
-  CleanShutdownMarker marker(options.data_dir);
   if (!marker.WasClean()) {
     if (absl::Status s = RemoveUnreferencedBlobs(index->get(), &blobs); !s.ok()) {
       std::cerr << "dicomstore: recovery failed: " << s << "\n";

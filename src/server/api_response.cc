@@ -3,8 +3,17 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 
 namespace dicomstore::server {
+namespace {
+constexpr char kHttpStatusPayload[] = "type.dicomstore/http-status";
+}  // namespace
+
+absl::Status WithHttpStatus(absl::Status status, int http_status) {
+  status.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(http_status)));
+  return status;
+}
 
 int HttpStatusForCode(absl::StatusCode code) {
   switch (code) {
@@ -43,6 +52,10 @@ HttpResponse JsonResponse(const Json& body, int http_status) {
 HttpResponse ErrorResponse(const absl::Status& status) {
   Json error = Json::object();
   int http = HttpStatusForCode(status.code());
+  if (absl::optional<absl::Cord> override_status = status.GetPayload(kHttpStatusPayload)) {
+    int value = 0;
+    if (absl::SimpleAtoi(std::string(*override_status), &value)) http = value;
+  }
   error["code"] = http;
   error["message"] = std::string(status.message());
   // absl's code names are the google.rpc.Code names in CamelCase; the envelope wants

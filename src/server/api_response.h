@@ -13,6 +13,11 @@ namespace dicomstore::server {
 // HTTP status for a google.rpc.Code (the standard mapping of google/rpc/code.proto).
 int HttpStatusForCode(absl::StatusCode code);
 
+// Marks `status` to be answered with `http_status` instead of its code's usual mapping —
+// for answers such as 406 Not Acceptable that have no google.rpc.Code of their own. The
+// envelope's `code` is then `http_status` too.
+absl::Status WithHttpStatus(absl::Status status, int http_status);
+
 HttpResponse ErrorResponse(const absl::Status& status);
 HttpResponse JsonResponse(const Json& body, int http_status = 200);
 

@@ -1,5 +1,6 @@
 #include "server/dicomweb_handler.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -33,18 +34,28 @@ HttpResponse TextResponse(int status, std::string content_type, std::string body
   return r;
 }
 
+absl::Status NotAcceptable(std::string_view what) {
+  return WithHttpStatus(absl::FailedPreconditionError(absl::StrCat("not acceptable: ", Av(what))),
+                        406);
+}
+
 // --- STOW ------------------------------------------------------------------------------
 
-// Whether the client wants the STOW response in JSON; XML is the default (spec §10.2).
-bool WantsJson(std::string_view accept) {
+// The STOW response format from Accept: XML by default (spec §10.2), JSON on request;
+// 406 when Accept allows neither.
+absl::StatusOr<bool> StowWantsJson(std::string_view accept) {
+  if (accept.empty()) return false;
   absl::StatusOr<std::vector<MediaRange>> ranges = ParseAccept(accept);
-  if (!ranges.ok()) return false;
+  if (!ranges.ok()) return ranges.status();
   for (const MediaRange& r : *ranges) {
     std::string e = r.type.Essence();
     if (e == kDicomJson || e == "application/json") return true;
-    if (e == "application/dicom+xml" || e == "application/xml") return false;
+    if (e == "application/dicom+xml" || e == "application/xml" || e == "*/*" ||
+        e == "application/*" || e == "multipart/related")
+      return false;
   }
-  return false;
+  return NotAcceptable(
+      "the store response is available as application/dicom+xml or application/dicom+json");
 }
 
 HttpResponse RenderStow(const absl::StatusOr<service::StowResult>& result, bool json) {
@@ -112,61 +123,72 @@ class StowSink : public BodySink {
 
 // --- negotiation -----------------------------------------------------------------------
 
-struct DicomChoice {
+
+// One representation the client accepts: the media type of each part, its transfer syntax
+// ("*" = as stored, "" = whatever the stored data is), and single-part vs multipart.
+struct Choice {
   bool single_part = false;
-  std::string transfer_syntax;  // "*" or a UID
+  std::string media_type;
+  std::string transfer_syntax;
 };
 
-absl::Status NotAcceptable(std::string_view what) {
-  // FAILED_PRECONDITION is turned into 406 by the caller.
-  return absl::FailedPreconditionError(absl::StrCat("not acceptable: ", Av(what)));
+std::string DefaultSyntax(std::string_view media_type) {
+  return media_type == "application/dicom" || media_type == "application/octet-stream"
+             ? std::string(dicom::kExplicitVRLittleEndian)
+             : "";
 }
 
-HttpResponse NotAcceptableResponse(const absl::Status& status) {
-  HttpResponse r = ErrorResponse(status);
-  r.status = 406;
-  return r;
-}
-
-// Chooses the representation of DICOM instances from Accept (spec §10.4).
-absl::StatusOr<DicomChoice> NegotiateDicom(std::string_view accept, bool allow_single) {
-  const std::string kDefault(dicom::kExplicitVRLittleEndian);
-  if (accept.empty()) return DicomChoice{false, kDefault};
+// Every representation Accept allows, best first, for parts of one of `part_types`
+// (the first is the default). Wildcards mean the default type with its default syntax.
+absl::StatusOr<std::vector<Choice>> Candidates(std::string_view accept,
+                                               const std::vector<std::string>& part_types,
+                                               bool allow_single) {
+  const std::string& first = part_types.front();
+  if (accept.empty()) return std::vector<Choice>{{false, first, DefaultSyntax(first)}};
   absl::StatusOr<std::vector<MediaRange>> ranges = ParseAccept(accept);
   if (!ranges.ok()) return ranges.status();
+  auto known = [&](const std::string& t) {
+    return std::find(part_types.begin(), part_types.end(), t) != part_types.end();
+  };
+  std::vector<Choice> out;
   for (const MediaRange& r : *ranges) {
     const MediaType& t = r.type;
-    std::string ts = t.HasParam("transfer-syntax") ? t.Param("transfer-syntax") : kDefault;
-    if (t.type == "*" || (t.type == "multipart" && t.subtype == "*"))
-      return DicomChoice{false, kDefault};
-    if (t.Essence() == "multipart/related") {
+    auto syntax = [&](const std::string& type) {
+      return t.HasParam("transfer-syntax") ? t.Param("transfer-syntax") : DefaultSyntax(type);
+    };
+    if (t.type == "*" || (t.type == "multipart" && t.subtype == "*")) {
+      out.push_back({false, first, DefaultSyntax(first)});
+    } else if (t.Essence() == "multipart/related") {
       std::string type = absl::AsciiStrToLower(t.Param("type"));
-      if (type.empty() || type == "application/dicom") return DicomChoice{false, ts};
+      if (type.empty()) type = first;
+      if (known(type)) out.push_back({false, type, syntax(type)});
+    } else if (allow_single && known(t.Essence())) {
+      out.push_back({true, t.Essence(), syntax(t.Essence())});
     }
-    if (allow_single && t.Essence() == "application/dicom") return DicomChoice{true, ts};
   }
-  return NotAcceptable(absl::StrCat("no supported representation in Accept: ", Av(accept)));
+  if (out.empty()) {
+    return NotAcceptable(absl::StrCat("no representation in Accept \"", Av(accept),
+                                      "\" can be produced here"));
+  }
+  return out;
 }
 
-// Frames and bulk data: octet-stream, uncompressed by default or as stored with "*".
-absl::StatusOr<DicomChoice> NegotiateOctets(std::string_view accept, bool allow_single) {
-  const std::string kDefault(dicom::kExplicitVRLittleEndian);
-  if (accept.empty()) return DicomChoice{false, kDefault};
-  absl::StatusOr<std::vector<MediaRange>> ranges = ParseAccept(accept);
-  if (!ranges.ok()) return ranges.status();
-  for (const MediaRange& r : *ranges) {
-    const MediaType& t = r.type;
-    std::string ts = t.HasParam("transfer-syntax") ? t.Param("transfer-syntax") : kDefault;
-    if (ts != "*" && ts != kDefault) continue;
-    if (t.type == "*" || (t.type == "multipart" && t.subtype == "*"))
-      return DicomChoice{false, kDefault};
-    if (t.Essence() == "multipart/related") {
-      std::string type = absl::AsciiStrToLower(t.Param("type"));
-      if (type.empty() || type == "application/octet-stream") return DicomChoice{false, ts};
-    }
-    if (allow_single && t.Essence() == "application/octet-stream") return DicomChoice{true, ts};
+// The stored transfer syntaxes that frames of an image media type can be sent as-is in.
+const std::vector<std::string>* FrameSyntaxes(std::string_view media_type) {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kTable = {
+      {"image/jpeg",
+       {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
+        "1.2.840.10008.1.2.4.70"}},
+      {"image/jls", {"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"}},
+      {"image/jp2", {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"}},
+      {"image/jphc",
+       {"1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"}},
+      {"image/dicom-rle", {"1.2.840.10008.1.2.5"}},
+  };
+  for (const auto& [type, syntaxes] : kTable) {
+    if (type == media_type) return &syntaxes;
   }
-  return NotAcceptable(absl::StrCat("no supported representation in Accept: ", Av(accept)));
+  return nullptr;
 }
 
 absl::StatusOr<dicom::ImageFormat> NegotiateImage(std::string_view accept) {
@@ -238,9 +260,19 @@ absl::StatusOr<dicom::Viewport> ParseViewport(const std::string& value) {
 }
 
 // Maps dicom-layer FAILED_PRECONDITION (cannot convert) to 406.
-HttpResponse PixelError(const absl::Status& s) {
-  return absl::IsFailedPrecondition(s) ? NotAcceptableResponse(s) : ErrorResponse(s);
+// Pixel work on stored data that fails (no codec for the pair, or a stream the codec
+// cannot decode) means the asked representation cannot be produced: 406. Requests that do
+// not fit the instance (frame out of range, unknown bulk data path) stay 400.
+absl::Status PixelStatus(const absl::Status& s) {
+  if (absl::IsFailedPrecondition(s) || absl::IsInternal(s)) {
+    return WithHttpStatus(absl::FailedPreconditionError(absl::StrCat(
+                              "the stored data cannot be provided in the requested form: ",
+                              s.message())),
+                          406);
+  }
+  return s;
 }
+HttpResponse PixelError(const absl::Status& s) { return ErrorResponse(PixelStatus(s)); }
 
 }  // namespace
 
@@ -287,13 +319,14 @@ std::optional<BodyPlan> DicomWebHandler::PlanStow(const HttpRequest& head,
         "unsupported Content-Type \"", mt->Essence(),
         "\" for STOW: use multipart/related; type=\"application/dicom\" or application/dicom")));
   }
+  absl::StatusOr<bool> json = StowWantsJson(head.Header("Accept"));
+  if (!json.ok()) return refuse(json.status());
   std::optional<std::string> study;
   if (rest.size() == 2) study = rest[1];
   absl::StatusOr<std::unique_ptr<service::StowRequest>> request =
       service_->BeginStow(path.store_name, study, BaseUrl(head));
   if (!request.ok()) return refuse(request.status());
-  plan.sink = std::make_unique<StowSink>(*std::move(request), boundary,
-                                         WantsJson(head.Header("Accept")));
+  plan.sink = std::make_unique<StowSink>(*std::move(request), boundary, *json);
   return plan;
 }
 
@@ -338,7 +371,7 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
   }
   if (level && m == "GET") {
     if (!AcceptsJson(accept))
-      return NotAcceptableResponse(NotAcceptable("search results are application/dicom+json"));
+      return ErrorResponse(NotAcceptable("search results are application/dicom+json"));
     service::QueryParams params;
     for (const QueryParam& p : target.query) params.emplace_back(p.name, p.value);
     absl::StatusOr<Json> found =
@@ -379,12 +412,29 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
   if (m != "GET") return ErrorResponse(absl::NotFoundError("unknown DICOMweb method"));
 
   if (tail.empty()) {  // retrieve instances
-    absl::StatusOr<DicomChoice> choice = NegotiateDicom(accept, sop.has_value());
-    if (!choice.ok()) return PixelError(choice.status());
+    absl::StatusOr<std::vector<Choice>> choices =
+        Candidates(accept, {"application/dicom"}, sop.has_value());
+    if (!choices.ok()) return ErrorResponse(choices.status());
     absl::StatusOr<std::vector<service::InstanceToSend>> instances =
         service_->Instances(path.store_name, *study, series, sop);
     if (!instances.ok()) return ErrorResponse(instances.status());
-    const std::string& ts = choice->transfer_syntax;
+    // The first representation every instance can be given in wins (Accept order).
+    auto servable = [&](const std::string& ts) {
+      for (const service::InstanceToSend& inst : *instances) {
+        const std::string& stored = inst.record.transfer_syntax_uid;
+        if (ts != "*" && ts != stored && !dicom::CanTranscode(stored, ts)) return false;
+      }
+      return true;
+    };
+    auto choice = std::find_if(choices->begin(), choices->end(),
+                               [&](const Choice& c) { return servable(c.transfer_syntax); });
+    if (choice == choices->end()) {
+      return ErrorResponse(NotAcceptable(absl::StrCat(
+          "the instances cannot be converted to any transfer syntax in Accept \"", Av(accept),
+          "\" (decompression to 1.2.840.10008.1.2.1 or 1.2.840.10008.1.2 is available, as is "
+          "transfer-syntax=*)")));
+    }
+    const std::string ts = choice->transfer_syntax;
     std::vector<OutgoingPart> parts;
     for (service::InstanceToSend& inst : *instances) {
       const std::string& stored = inst.record.transfer_syntax_uid;
@@ -393,18 +443,16 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
         part.content_type = DicomPartType(stored);
         part.file_path = inst.path;
         part.file_size = static_cast<uint64_t>(inst.record.size_bytes);
-      } else if (dicom::CanTranscode(stored, ts)) {
+      } else {
         part.content_type = DicomPartType(ts);
         std::string file = inst.path;
         part.produce = [file, ts]() -> absl::StatusOr<std::string> {
           absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(file);
           if (!mapped.ok()) return mapped.status();
-          return dicom::TranscodeInstance((*mapped)->view(), ts);
+          absl::StatusOr<std::string> out = dicom::TranscodeInstance((*mapped)->view(), ts);
+          if (!out.ok()) return PixelStatus(out.status());
+          return out;
         };
-      } else {
-        return NotAcceptableResponse(NotAcceptable(absl::StrCat(
-            "instance ", inst.record.sop_instance_uid, " is stored as ", stored,
-            " and cannot be converted to ", ts)));
       }
       parts.push_back(std::move(part));
     }
@@ -418,7 +466,7 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
         resp.body = std::string((*mapped)->view());
       } else {
         absl::StatusOr<std::string> bytes = part.produce();
-        if (!bytes.ok()) return PixelError(bytes.status());
+        if (!bytes.ok()) return ErrorResponse(bytes.status());
         resp.body = *std::move(bytes);
       }
       return resp;
@@ -428,7 +476,7 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
 
   if (tail.size() == 1 && tail[0] == "metadata") {
     if (!AcceptsJson(accept))
-      return NotAcceptableResponse(NotAcceptable("metadata is application/dicom+json"));
+      return ErrorResponse(NotAcceptable("metadata is application/dicom+json"));
     absl::StatusOr<std::string> meta =
         service_->Metadata(path.store_name, *study, series, sop, base);
     if (!meta.ok()) return ErrorResponse(meta.status());
@@ -447,7 +495,7 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
   bool rendered = !tail.empty() && tail.back() == "rendered";
   if (rendered && (tail.size() == 1 || (tail.size() == 3 && tail[0] == "frames"))) {
     absl::StatusOr<dicom::ImageFormat> format = NegotiateImage(accept);
-    if (!format.ok()) return PixelError(format.status());
+    if (!format.ok()) return ErrorResponse(format.status());
     absl::StatusOr<dicom::Viewport> vp = ParseViewport(target.Param("viewport"));
     if (!vp.ok()) return ErrorResponse(vp.status());
     int frame = 1;
@@ -462,32 +510,59 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
                         *std::move(image));
   }
   if (tail.size() == 2 && tail[0] == "frames") {
-    absl::StatusOr<DicomChoice> choice = NegotiateOctets(accept, false);
-    if (!choice.ok()) return PixelError(choice.status());
+    absl::StatusOr<std::vector<Choice>> choices = Candidates(
+        accept,
+        {"application/octet-stream", "image/jpeg", "image/jls", "image/jp2", "image/jphc",
+         "image/dicom-rle"},
+        false);
+    if (!choices.ok()) return ErrorResponse(choices.status());
+    const std::string& stored = one->front().record.transfer_syntax_uid;
+    // Octet-stream: decoded (Explicit VR LE) or as stored ("*"). Image types: the stored
+    // bitstream when it already is of that kind; nothing is re-encoded.
+    auto usable = [&](const Choice& c) {
+      if (c.media_type == "application/octet-stream")
+        return c.transfer_syntax == "*" || c.transfer_syntax == dicom::kExplicitVRLittleEndian;
+      const std::vector<std::string>* syntaxes = FrameSyntaxes(c.media_type);
+      return syntaxes != nullptr &&
+             std::find(syntaxes->begin(), syntaxes->end(), stored) != syntaxes->end() &&
+             (c.transfer_syntax.empty() || c.transfer_syntax == "*" ||
+              c.transfer_syntax == stored);
+    };
+    auto choice = std::find_if(choices->begin(), choices->end(), usable);
+    if (choice == choices->end()) {
+      return ErrorResponse(NotAcceptable(absl::StrCat(
+          "frames of this instance (stored as ", stored,
+          ") are available as application/octet-stream (transfer-syntax=1.2.840.10008.1.2.1 "
+          "or *) or in their stored image format")));
+    }
     absl::StatusOr<std::vector<int>> list = ParseFrameList(tail[1]);
     if (!list.ok()) return ErrorResponse(list.status());
+    bool native = choice->media_type == "application/octet-stream" &&
+                  choice->transfer_syntax != "*";
     absl::StatusOr<std::vector<dicom::FrameData>> frames =
-        dicom::ExtractFrames(bytes, *list, choice->transfer_syntax != "*");
+        dicom::ExtractFrames(bytes, *list, native);
     if (!frames.ok()) return PixelError(frames.status());
     std::vector<OutgoingPart> parts;
-    std::string ts = frames->empty() ? choice->transfer_syntax : frames->front().transfer_syntax_uid;
+    std::string ts = frames->empty() ? stored : frames->front().transfer_syntax_uid;
     for (dicom::FrameData& f : *frames) {
       OutgoingPart part;
       part.content_type =
-          absl::StrCat("application/octet-stream; transfer-syntax=", f.transfer_syntax_uid);
+          absl::StrCat(choice->media_type, "; transfer-syntax=", f.transfer_syntax_uid);
       auto data = std::make_shared<std::string>(std::move(f.bytes));
       part.produce = [data]() -> absl::StatusOr<std::string> { return std::move(*data); };
       parts.push_back(std::move(part));
     }
-    return MultipartResponse(std::move(parts), "application/octet-stream", ts);
+    return MultipartResponse(std::move(parts), choice->media_type, ts);
   }
   if (tail.size() >= 2 && tail[0] == "bulkdata") {
-    absl::StatusOr<DicomChoice> choice = NegotiateOctets(accept, true);
-    if (!choice.ok()) return PixelError(choice.status());
+    absl::StatusOr<std::vector<Choice>> choices =
+        Candidates(accept, {"application/octet-stream"}, true);
+    if (!choices.ok()) return ErrorResponse(choices.status());
     std::vector<std::string> path_parts(tail.begin() + 1, tail.end());
     absl::StatusOr<std::string> value = dicom::ReadBulkData(bytes, absl::StrJoin(path_parts, "/"));
     if (!value.ok()) return PixelError(value.status());
-    if (choice->single_part) return TextResponse(200, "application/octet-stream", *std::move(value));
+    if (choices->front().single_part)
+      return TextResponse(200, "application/octet-stream", *std::move(value));
     OutgoingPart part;
     part.content_type = "application/octet-stream";
     auto data = std::make_shared<std::string>(*std::move(value));

@@ -35,10 +35,22 @@ std::string_view LevelName(QidoLevel level) {
   return "instance";
 }
 
-// Resolves a keyword or tag: QIDO's own table first, then the DICOM dictionary.
+// Resolves a keyword or tag: QIDO's own table first, then the DICOM dictionary. A numeric
+// tag must name a dictionary attribute or a private one (odd group).
 std::optional<uint32_t> ResolveAttribute(std::string_view name) {
-  if (std::optional<uint32_t> tag = KnownAttribute(name)) return tag;
-  return dicom::TagForKeyword(name);
+  std::optional<uint32_t> tag = KnownAttribute(name);
+  if (!tag) tag = dicom::TagForKeyword(name);
+  if (!tag) return std::nullopt;
+  bool is_private = ((*tag >> 16) & 1) == 1;
+  if (!is_private && KnownKeyword(*tag).empty() && dicom::KeywordForTag(*tag).empty())
+    return std::nullopt;
+  return tag;
+}
+
+// Attributes a search never returns: QIDO-only computed attributes Google does not offer.
+bool UnsupportedInclude(uint32_t tag) {
+  constexpr uint32_t kAvailableTransferSyntaxUID = 0x00083002;
+  return tag == kAvailableTransferSyntaxUID;
 }
 
 // StudyDate: "YYYYMMDD", "YYYYMMDD-YYYYMMDD", "-YYYYMMDD", "YYYYMMDD-".
@@ -109,7 +121,7 @@ absl::StatusOr<ParsedQuery> ParseQuery(QidoLevel level, const QueryParams& param
           continue;
         }
         std::optional<uint32_t> tag = ResolveAttribute(f);
-        if (!tag) {
+        if (!tag || UnsupportedInclude(*tag)) {
           return absl::InvalidArgumentError(
               absl::StrCat("unknown/unsupported QIDO attribute: ", f));
         }

@@ -20,6 +20,15 @@ TEST(ApiResponseTest, ErrorEnvelopeUsesGoogleNames) {
             "FAILED_PRECONDITION");
 }
 
+TEST(ApiResponseTest, HttpStatusOverride) {
+  HttpResponse r =
+      ErrorResponse(WithHttpStatus(absl::FailedPreconditionError("cannot convert"), 406));
+  EXPECT_EQ(r.status, 406);
+  Json body = Json::parse(r.body);
+  EXPECT_EQ(body["error"]["code"], 406);
+  EXPECT_EQ(body["error"]["status"], "FAILED_PRECONDITION");
+}
+
 TEST(ApiResponseTest, StatusMapping) {
   EXPECT_EQ(HttpStatusForCode(absl::StatusCode::kAlreadyExists), 409);
   EXPECT_EQ(HttpStatusForCode(absl::StatusCode::kUnauthenticated), 401);

@@ -156,6 +156,18 @@ TEST_F(DicomWebServiceTest, QidoRejectsUnsupportedKeysAndParsesRanges) {
   EXPECT_EQ(bad_include.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad_include.status().message()),
               HasSubstr("unknown/unsupported QIDO attribute"));
+  for (const char* field : {"12345678", "AvailableTransferSyntaxUID"}) {
+    EXPECT_EQ(service_->Search(kStore, QidoLevel::kInstance, std::nullopt, std::nullopt,
+                               {{"includefield", field}}, kBase)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument)
+        << field;
+  }
+  // Known attributes that a level does not hold are accepted (and simply absent).
+  EXPECT_TRUE(service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
+                               {{"includefield", "00081030,00080060"}}, kBase)
+                  .ok());
   auto bad_limit = service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
                                     {{"limit", "x"}}, kBase);
   EXPECT_EQ(bad_limit.status().code(), absl::StatusCode::kInvalidArgument);
