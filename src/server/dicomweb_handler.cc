@@ -471,7 +471,15 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       }
       return resp;
     }
-    return MultipartResponse(std::move(parts), "application/dicom", ts);
+    // With "*" the header names the stored syntax when every instance shares it.
+    std::string header_ts = ts;
+    if (ts == "*" && !instances->empty()) {
+      header_ts = instances->front().record.transfer_syntax_uid;
+      for (const service::InstanceToSend& inst : *instances) {
+        if (inst.record.transfer_syntax_uid != header_ts) header_ts = "*";
+      }
+    }
+    return MultipartResponse(std::move(parts), "application/dicom", header_ts);
   }
 
   if (tail.size() == 1 && tail[0] == "metadata") {

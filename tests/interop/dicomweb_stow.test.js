@@ -192,7 +192,7 @@ test('unsupported Content-Types -> 400 envelope, nothing stored', T, async () =>
 });
 
 test('STOW with an unsatisfiable Accept -> 406 envelope and nothing stored', {
-  ...T, todo: 'server: STOW ignores an unsatisfiable Accept and answers 200 with XML (spec §10.2: 406)',
+  ...T,
 }, async () => {
   const before = await instanceCount(bad);
   const mp = encodeMultipart([{body: corpusBytes('cs-arabic.dcm')}]);
