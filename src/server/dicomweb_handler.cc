@@ -461,9 +461,8 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       HttpResponse resp;
       resp.headers.push_back({"Content-Type", part.content_type});
       if (!part.file_path.empty()) {
-        absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(part.file_path);
-        if (!mapped.ok()) return ErrorResponse(mapped.status());
-        resp.body = std::string((*mapped)->view());
+        resp.content_length = part.file_size;
+        resp.source = std::make_unique<FileSource>(part.file_path, part.file_size);
       } else {
         absl::StatusOr<std::string> bytes = part.produce();
         if (!bytes.ok()) return ErrorResponse(bytes.status());

@@ -19,6 +19,27 @@ std::string PartHeader(const std::string& boundary, const std::string& content_t
   return absl::StrCat("--", boundary, "\r\nContent-Type: ", content_type, "\r\n\r\n");
 }
 
+// Appends up to one chunk of `fd` to `out`, counting it off `remaining`.
+absl::Status ReadChunk(int fd, uint64_t* remaining, std::string* out) {
+  size_t want = static_cast<size_t>(std::min<uint64_t>(*remaining, kChunk));
+  size_t old = out->size();
+  out->resize(old + want);
+  size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::read(fd, out->data() + old + got, want - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      out->resize(old + got);
+      return absl::InternalError(
+          absl::StrCat("reading a stored instance failed: ",
+                       n == 0 ? "file shorter than indexed" : std::strerror(errno)));
+    }
+    got += static_cast<size_t>(n);
+  }
+  *remaining -= want;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string NewBoundary() {
@@ -29,6 +50,23 @@ std::string NewBoundary() {
   std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
                 static_cast<unsigned long long>(rng()));
   return buf;
+}
+
+FileSource::~FileSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<bool> FileSource::Next(std::string* out) {
+  if (remaining_ == 0) return false;
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      return absl::InternalError(
+          absl::StrCat("a stored instance cannot be opened: ", std::strerror(errno)));
+    }
+  }
+  if (absl::Status s = ReadChunk(fd_, &remaining_, out); !s.ok()) return s;
+  return true;
 }
 
 MultipartSource::MultipartSource(std::string boundary, std::vector<OutgoingPart> parts)
@@ -49,22 +87,7 @@ std::optional<uint64_t> MultipartSource::KnownLength() const {
 
 absl::StatusOr<bool> MultipartSource::Next(std::string* out) {
   if (fd_ >= 0) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(remaining_, kChunk));
-    size_t old = out->size();
-    out->resize(old + want);
-    size_t got = 0;
-    while (got < want) {
-      ssize_t n = ::read(fd_, out->data() + old + got, want - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        out->resize(old + got);
-        return absl::InternalError(
-            absl::StrCat("reading a stored instance failed: ",
-                         n == 0 ? "file shorter than indexed" : std::strerror(errno)));
-      }
-      got += static_cast<size_t>(n);
-    }
-    remaining_ -= want;
+    if (absl::Status s = ReadChunk(fd_, &remaining_, out); !s.ok()) return s;
     if (remaining_ == 0) {
       ::close(fd_);
       fd_ = -1;

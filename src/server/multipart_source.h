@@ -40,6 +40,19 @@ class MultipartSource : public BodySource {
   bool closed_ = false;
 };
 
+// One file streamed as a whole response body, in chunks.
+class FileSource : public BodySource {
+ public:
+  FileSource(std::string path, uint64_t size) : path_(std::move(path)), remaining_(size) {}
+  ~FileSource() override;
+  absl::StatusOr<bool> Next(std::string* out) override;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t remaining_;
+};
+
 // A boundary that cannot occur in DICOM content by accident (random, 32 hex digits).
 std::string NewBoundary();
 
