@@ -2,27 +2,12 @@
 
 #include <string>
 
+#include "common/dicom_tag.h"
+
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcdicent.h"
 
 namespace dicomstore::dicom {
-namespace {
-
-std::optional<uint32_t> ParseHexTag(std::string_view s) {
-  if (s.size() != 8) return std::nullopt;
-  uint32_t tag = 0;
-  for (char c : s) {
-    int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return std::nullopt;
-    tag = tag << 4 | static_cast<uint32_t>(v);
-  }
-  return tag;
-}
-
-}  // namespace
 
 std::optional<uint32_t> TagForKeyword(std::string_view keyword) {
   if (std::optional<uint32_t> tag = ParseHexTag(keyword)) return tag;

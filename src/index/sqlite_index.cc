@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "index/sqlite_db.h"
 #include "index/sqlite_instance_index.h"
 #include "index/sqlite_schema.h"
@@ -13,22 +14,6 @@ namespace {
 using sqlite::Statement;
 using sqlite::Transaction;
 
-// Local status plumbing (absl has no public equivalent); prefixed so a shared macro header
-// added later cannot clash.
-#define SI_CONCAT_INNER(a, b) a##b
-#define SI_CONCAT(a, b) SI_CONCAT_INNER(a, b)
-#define SI_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    if (absl::Status _st = (expr); !_st.ok()) { \
-      return _st;                               \
-    }                                           \
-  } while (0)
-#define SI_ASSIGN_OR_RETURN(lhs, expr) \
-  SI_ASSIGN_OR_RETURN_IMPL(SI_CONCAT(_statusor_, __LINE__), lhs, expr)
-#define SI_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                             \
-  if (!tmp.ok()) return tmp.status();            \
-  lhs = std::move(*tmp)
 
 std::string DatasetName(const DatasetKey& key) {
   return absl::StrCat("projects/", key.project, "/locations/", key.location, "/datasets/",
@@ -85,13 +70,13 @@ OperationRecord ReadOperation(const Statement& stmt, const DatasetKey& dataset) 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path) {
-  SI_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db, sqlite::Db::Open(path));
-  SI_RETURN_IF_ERROR(sqlite::MigrateSchema(*db));
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db, sqlite::Db::Open(path));
+  DS_RETURN_IF_ERROR(sqlite::MigrateSchema(*db));
   return std::unique_ptr<SqliteIndex>(new SqliteIndex(std::move(db)));
 }
 
 absl::StatusOr<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path) {
-  SI_ASSIGN_OR_RETURN(std::unique_ptr<SqliteIndex> index, SqliteIndex::Open(path));
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteIndex> index, SqliteIndex::Open(path));
   return std::unique_ptr<Index>(std::move(index));
 }
 
@@ -103,11 +88,11 @@ SqliteIndex::~SqliteIndex() = default;
 InstanceIndex* SqliteIndex::instances() { return instances_.get(); }
 
 absl::StatusOr<int64_t> SqliteIndex::FindDatasetId(const DatasetKey& key) {
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("SELECT dataset_id FROM datasets "
                                    "WHERE project = ?1 AND location = ?2 AND dataset = ?3"));
   BindDatasetKey(stmt, key);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return DatasetNotFound(key);
   return stmt.ColumnInt(0);
 }
@@ -116,7 +101,7 @@ absl::Status SqliteIndex::DeletePoliciesUnder(const std::string& resource) {
   // Descendants are the names starting with "<resource>/". Under BINARY collation they are
   // exactly the range ["<resource>/", "<resource>0"), '0' being the byte after '/'. A range
   // (unlike LIKE, where '_' and '%' in ids would be wildcards) is exact and uses the key index.
-  SI_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("DELETE FROM iam_policies WHERE resource = ?1 "
+  DS_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("DELETE FROM iam_policies WHERE resource = ?1 "
                                                    "OR (resource >= ?2 AND resource < ?3)"));
   stmt.BindText(1, resource)
       .BindText(2, absl::StrCat(resource, "/"))
@@ -130,9 +115,9 @@ absl::Status SqliteIndex::DeletePoliciesUnder(const std::string& resource) {
 absl::Status SqliteIndex::CreateDataset(const DatasetRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(*db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
+  DS_RETURN_IF_ERROR(txn.Begin());
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("INSERT INTO datasets (project, location, "
+    DS_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("INSERT INTO datasets (project, location, "
                                                      "dataset, time_zone, extra_json, "
                                                      "create_time_micros) "
                                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -140,19 +125,19 @@ absl::Status SqliteIndex::CreateDataset(const DatasetRecord& record) {
     stmt.BindText(4, record.time_zone)
         .BindText(5, record.extra_json)
         .BindInt(6, record.create_time_micros);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
-  SI_RETURN_IF_ERROR(DeletePoliciesUnder(DatasetName(record.key)));
+  DS_RETURN_IF_ERROR(DeletePoliciesUnder(DatasetName(record.key)));
   return txn.Commit();
 }
 
 absl::StatusOr<DatasetRecord> SqliteIndex::GetDataset(const DatasetKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("SELECT time_zone, extra_json, create_time_micros FROM datasets "
                                    "WHERE project = ?1 AND location = ?2 AND dataset = ?3"));
   BindDatasetKey(stmt, key);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return DatasetNotFound(key);
   DatasetRecord record;
   record.key = key;
@@ -169,13 +154,13 @@ absl::StatusOr<std::vector<DatasetRecord>> SqliteIndex::ListDatasets(const std::
   std::vector<DatasetRecord> records;
   if (limit <= 0) return records;
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("SELECT dataset, time_zone, extra_json, create_time_micros "
                                    "FROM datasets WHERE project = ?1 AND location = ?2 "
                                    "AND dataset > ?3 ORDER BY dataset LIMIT ?4"));
   stmt.BindText(1, project).BindText(2, location).BindText(3, after).BindInt(4, limit);
   while (true) {
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
     DatasetRecord& record = records.emplace_back();
     record.key = DatasetKey{project, location, stmt.ColumnText(0)};
@@ -188,12 +173,12 @@ absl::StatusOr<std::vector<DatasetRecord>> SqliteIndex::ListDatasets(const std::
 
 absl::Status SqliteIndex::UpdateDataset(const DatasetRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("UPDATE datasets SET time_zone = ?4, extra_json = ?5 "
                                    "WHERE project = ?1 AND location = ?2 AND dataset = ?3"));
   BindDatasetKey(stmt, record.key);
   stmt.BindText(4, record.time_zone).BindText(5, record.extra_json);
-  SI_RETURN_IF_ERROR(stmt.Run());
+  DS_RETURN_IF_ERROR(stmt.Run());
   if (db_->Changes() == 0) return DatasetNotFound(record.key);
   return absl::OkStatus();
 }
@@ -201,14 +186,14 @@ absl::Status SqliteIndex::UpdateDataset(const DatasetRecord& record) {
 absl::Status SqliteIndex::DeleteDataset(const DatasetKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(*db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
-  SI_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(key));
-  SI_RETURN_IF_ERROR(DeletePoliciesUnder(DatasetName(key)));
+  DS_RETURN_IF_ERROR(txn.Begin());
+  DS_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(key));
+  DS_RETURN_IF_ERROR(DeletePoliciesUnder(DatasetName(key)));
   {
     // Stores, operations and everything stores hold go by ON DELETE CASCADE.
-    SI_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("DELETE FROM datasets WHERE dataset_id = ?1"));
+    DS_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("DELETE FROM datasets WHERE dataset_id = ?1"));
     stmt.BindInt(1, dataset_id);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
   return txn.Commit();
 }
@@ -219,29 +204,29 @@ absl::Status SqliteIndex::DeleteDataset(const DatasetKey& key) {
 absl::StatusOr<StoreRecord> SqliteIndex::CreateStore(const StoreRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(*db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
-  SI_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(record.key.dataset));
+  DS_RETURN_IF_ERROR(txn.Begin());
+  DS_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(record.key.dataset));
   StoreRecord created = record;
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_->Prepare("INSERT INTO dicom_stores (dataset_id, store, config_json, "
                                      "create_time_micros) VALUES (?1, ?2, ?3, ?4)"));
     stmt.BindInt(1, dataset_id)
         .BindText(2, record.key.store)
         .BindText(3, record.config_json)
         .BindInt(4, record.create_time_micros);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
     // Reliable here: mu_ guarantees no other insert ran on this connection in between.
     created.store_id = db_->LastInsertRowid();
   }
-  SI_RETURN_IF_ERROR(DeletePoliciesUnder(StoreName(record.key)));
-  SI_RETURN_IF_ERROR(txn.Commit());
+  DS_RETURN_IF_ERROR(DeletePoliciesUnder(StoreName(record.key)));
+  DS_RETURN_IF_ERROR(txn.Commit());
   return created;
 }
 
 absl::StatusOr<StoreRecord> SqliteIndex::GetStore(const StoreKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("SELECT s.store_id, s.config_json, s.create_time_micros "
                                    "FROM dicom_stores AS s "
                                    "JOIN datasets AS d ON d.dataset_id = s.dataset_id "
@@ -249,7 +234,7 @@ absl::StatusOr<StoreRecord> SqliteIndex::GetStore(const StoreKey& key) {
                                    "AND s.store = ?4"));
   BindDatasetKey(stmt, key.dataset);
   stmt.BindText(4, key.store);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return StoreNotFound(key);
   StoreRecord record;
   record.key = key;
@@ -263,16 +248,16 @@ absl::StatusOr<std::vector<StoreRecord>> SqliteIndex::ListStores(const DatasetKe
                                                                  const std::string& after,
                                                                  int limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(dataset));
+  DS_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(dataset));
   std::vector<StoreRecord> records;
   if (limit <= 0) return records;
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("SELECT store, store_id, config_json, create_time_micros "
                                    "FROM dicom_stores WHERE dataset_id = ?1 AND store > ?2 "
                                    "ORDER BY store LIMIT ?3"));
   stmt.BindInt(1, dataset_id).BindText(2, after).BindInt(3, limit);
   while (true) {
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
     StoreRecord& record = records.emplace_back();
     record.key = StoreKey{dataset, stmt.ColumnText(0)};
@@ -285,14 +270,14 @@ absl::StatusOr<std::vector<StoreRecord>> SqliteIndex::ListStores(const DatasetKe
 
 absl::Status SqliteIndex::UpdateStoreConfig(const StoreKey& key, const std::string& config_json) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("UPDATE dicom_stores SET config_json = ?5 "
                    "WHERE store = ?4 AND dataset_id = (SELECT dataset_id FROM "
                    "datasets WHERE project = ?1 AND location = ?2 AND dataset = ?3)"));
   BindDatasetKey(stmt, key.dataset);
   stmt.BindText(4, key.store).BindText(5, config_json);
-  SI_RETURN_IF_ERROR(stmt.Run());
+  DS_RETURN_IF_ERROR(stmt.Run());
   if (db_->Changes() == 0) return StoreNotFound(key);
   return absl::OkStatus();
 }
@@ -300,18 +285,18 @@ absl::Status SqliteIndex::UpdateStoreConfig(const StoreKey& key, const std::stri
 absl::Status SqliteIndex::DeleteStore(const StoreKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(*db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
+  DS_RETURN_IF_ERROR(txn.Begin());
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_->Prepare("DELETE FROM dicom_stores WHERE store = ?4 AND dataset_id = "
                                      "(SELECT dataset_id FROM datasets "
                                      "WHERE project = ?1 AND location = ?2 AND dataset = ?3)"));
     BindDatasetKey(stmt, key.dataset);
     stmt.BindText(4, key.store);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
     if (db_->Changes() == 0) return StoreNotFound(key);
   }
-  SI_RETURN_IF_ERROR(DeletePoliciesUnder(StoreName(key)));
+  DS_RETURN_IF_ERROR(DeletePoliciesUnder(StoreName(key)));
   return txn.Commit();
 }
 
@@ -322,7 +307,7 @@ absl::Status SqliteIndex::CreateOperation(const OperationRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
   // INSERT ... SELECT resolves the dataset and inserts in one atomic statement: no row
   // inserted means the dataset is missing.
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("INSERT INTO operations (operation_id, dataset_id, api_method_name, "
                    "create_time_micros, end_time_micros, done, cancel_requested, success_count, "
@@ -342,7 +327,7 @@ absl::Status SqliteIndex::CreateOperation(const OperationRecord& record) {
       .BindText(13, record.response_json)
       .BindText(14, record.error_json)
       .BindText(15, record.extra_json);
-  SI_RETURN_IF_ERROR(stmt.Run());
+  DS_RETURN_IF_ERROR(stmt.Run());
   if (db_->Changes() == 0) return DatasetNotFound(record.dataset);
   return absl::OkStatus();
 }
@@ -350,14 +335,14 @@ absl::Status SqliteIndex::CreateOperation(const OperationRecord& record) {
 absl::StatusOr<OperationRecord> SqliteIndex::GetOperation(const DatasetKey& dataset,
                                                           const std::string& operation_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("SELECT " OPERATION_COLUMNS " FROM operations AS o "
                                    "JOIN datasets AS d ON d.dataset_id = o.dataset_id "
                                    "WHERE d.project = ?1 AND d.location = ?2 AND d.dataset = ?3 "
                                    "AND o.operation_id = ?4"));
   BindDatasetKey(stmt, dataset);
   stmt.BindText(4, operation_id);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return OperationNotFound(dataset, operation_id);
   return ReadOperation(stmt, dataset);
 }
@@ -366,11 +351,11 @@ absl::StatusOr<std::vector<OperationRecord>> SqliteIndex::ListOperations(
     const DatasetKey& dataset, std::optional<bool> done_filter, const std::string& after,
     int limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(dataset));
+  DS_ASSIGN_OR_RETURN(int64_t dataset_id, FindDatasetId(dataset));
   std::vector<OperationRecord> records;
   if (limit <= 0) return records;
   // One statement for both cases: a NULL ?3 disables the done filter.
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("SELECT " OPERATION_COLUMNS " FROM operations AS o WHERE o.dataset_id = ?1 "
                    "AND o.operation_id > ?2 AND (?3 IS NULL OR o.done = ?3) "
@@ -382,7 +367,7 @@ absl::StatusOr<std::vector<OperationRecord>> SqliteIndex::ListOperations(
     stmt.BindNull(3);
   }
   while (true) {
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
     records.push_back(ReadOperation(stmt, dataset));
   }
@@ -391,7 +376,7 @@ absl::StatusOr<std::vector<OperationRecord>> SqliteIndex::ListOperations(
 
 absl::Status SqliteIndex::UpdateOperation(const OperationRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("UPDATE operations SET api_method_name = ?5, end_time_micros = ?6, done = ?7, "
                    "cancel_requested = ?8, success_count = ?9, failure_count = ?10, "
@@ -410,7 +395,7 @@ absl::Status SqliteIndex::UpdateOperation(const OperationRecord& record) {
       .BindText(12, record.response_json)
       .BindText(13, record.error_json)
       .BindText(14, record.extra_json);
-  SI_RETURN_IF_ERROR(stmt.Run());
+  DS_RETURN_IF_ERROR(stmt.Run());
   if (db_->Changes() == 0) return OperationNotFound(record.dataset, record.operation_id);
   return absl::OkStatus();
 }
@@ -420,10 +405,10 @@ absl::Status SqliteIndex::UpdateOperation(const OperationRecord& record) {
 
 absl::StatusOr<PolicyRecord> SqliteIndex::GetPolicy(const std::string& resource) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("SELECT policy_json, etag FROM iam_policies "
+  DS_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("SELECT policy_json, etag FROM iam_policies "
                                                    "WHERE resource = ?1"));
   stmt.BindText(1, resource);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return absl::NotFoundError(absl::StrCat("no IAM policy set on ", resource));
   return PolicyRecord{resource, stmt.ColumnText(0), stmt.ColumnText(1)};
 }
@@ -434,12 +419,12 @@ absl::Status SqliteIndex::SetPolicy(const PolicyRecord& record,
   // Read-compare-write in one IMMEDIATE transaction: the etag check holds against other
   // processes writing the same file too, not only against threads behind mu_.
   Transaction txn(*db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
+  DS_RETURN_IF_ERROR(txn.Begin());
   if (expected_etag.has_value()) {
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_->Prepare("SELECT etag FROM iam_policies WHERE resource = ?1"));
     stmt.BindText(1, record.resource);
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     std::string current = row ? stmt.ColumnText(0) : "";
     if (current != *expected_etag) {
       return absl::AbortedError(
@@ -447,21 +432,16 @@ absl::Status SqliteIndex::SetPolicy(const PolicyRecord& record,
     }
   }
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_->Prepare("INSERT INTO iam_policies (resource, policy_json, etag) "
                                      "VALUES (?1, ?2, ?3) ON CONFLICT (resource) DO UPDATE SET "
                                      "policy_json = excluded.policy_json, etag = excluded.etag"));
     stmt.BindText(1, record.resource).BindText(2, record.policy_json).BindText(3, record.etag);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
   return txn.Commit();
 }
 
 #undef OPERATION_COLUMNS
-#undef SI_ASSIGN_OR_RETURN_IMPL
-#undef SI_ASSIGN_OR_RETURN
-#undef SI_RETURN_IF_ERROR
-#undef SI_CONCAT
-#undef SI_CONCAT_INNER
 
 }  // namespace dicomstore::index

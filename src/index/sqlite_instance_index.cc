@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "absl/strings/str_split.h"
 #include "common/absl_view.h"
 #include "index/sqlite_db.h"
@@ -17,21 +18,6 @@ namespace dicomstore::index {
 using sqlite::Statement;
 using sqlite::Transaction;
 
-// Local status plumbing, as in sqlite_index.cc (#undef'd at the end of this file).
-#define SI_CONCAT_INNER(a, b) a##b
-#define SI_CONCAT(a, b) SI_CONCAT_INNER(a, b)
-#define SI_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    if (absl::Status _st = (expr); !_st.ok()) { \
-      return _st;                               \
-    }                                           \
-  } while (0)
-#define SI_ASSIGN_OR_RETURN(lhs, expr) \
-  SI_ASSIGN_OR_RETURN_IMPL(SI_CONCAT(_statusor_, __LINE__), lhs, expr)
-#define SI_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                             \
-  if (!tmp.ok()) return tmp.status();            \
-  lhs = std::move(*tmp)
 
 struct SqliteInstanceIndex::StudyRow {
   int64_t id = 0, store_id = 0;
@@ -367,10 +353,10 @@ SearchSql BuildSearch(const SearchQuery& q) {
 
 absl::StatusOr<std::optional<SqliteInstanceIndex::StudyRow>> SqliteInstanceIndex::FindStudy(
     int64_t store_id, const std::string& uid) {
-  SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("SELECT " STUDY_ROW_COLUMNS " FROM studies "
+  DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("SELECT " STUDY_ROW_COLUMNS " FROM studies "
                                                   "WHERE store_id = ?1 AND study_uid = ?2"));
   stmt.BindInt(1, store_id).BindText(2, uid);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<StudyRow>();
   StudyRow r;
   r.id = stmt.ColumnInt(0);
@@ -385,10 +371,10 @@ absl::StatusOr<std::optional<SqliteInstanceIndex::StudyRow>> SqliteInstanceIndex
 
 absl::StatusOr<std::optional<SqliteInstanceIndex::SeriesRow>> SqliteInstanceIndex::FindSeries(
     int64_t study_id, const std::string& uid) {
-  SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("SELECT " SERIES_ROW_COLUMNS " FROM series AS se "
+  DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("SELECT " SERIES_ROW_COLUMNS " FROM series AS se "
                                                   "WHERE se.study_id = ?1 AND se.series_uid = ?2"));
   stmt.BindInt(1, study_id).BindText(2, uid);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<SeriesRow>();
   SeriesRow r;
   r.id = stmt.ColumnInt(0);
@@ -404,21 +390,21 @@ absl::StatusOr<std::optional<SqliteInstanceIndex::SeriesRow>> SqliteInstanceInde
 
 absl::StatusOr<SqliteInstanceIndex::StudyRow> SqliteInstanceIndex::GetStudyRow(
     int64_t store_id, const std::string& uid) {
-  SI_ASSIGN_OR_RETURN(std::optional<StudyRow> study, FindStudy(store_id, uid));
+  DS_ASSIGN_OR_RETURN(std::optional<StudyRow> study, FindStudy(store_id, uid));
   if (!study.has_value()) return StudyNotFound(uid);
   return *study;
 }
 
 absl::StatusOr<SqliteInstanceIndex::SeriesRow> SqliteInstanceIndex::GetSeriesRow(
     int64_t store_id, const std::string& study_uid, const std::string& series_uid) {
-  SI_ASSIGN_OR_RETURN(StudyRow study, GetStudyRow(store_id, study_uid));
-  SI_ASSIGN_OR_RETURN(std::optional<SeriesRow> series, FindSeries(study.id, series_uid));
+  DS_ASSIGN_OR_RETURN(StudyRow study, GetStudyRow(store_id, study_uid));
+  DS_ASSIGN_OR_RETURN(std::optional<SeriesRow> series, FindSeries(study.id, series_uid));
   if (!series.has_value()) return SeriesNotFound(study_uid, series_uid);
   return std::move(*series);
 }
 
 absl::Status SqliteInstanceIndex::AddToStore(int64_t store_id, const Delta& d) {
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_.Prepare("UPDATE store_counts SET studies = studies + ?2, series = series + ?3, "
                   "instances = instances + ?4, blob_bytes = blob_bytes + ?5, "
@@ -433,7 +419,7 @@ absl::Status SqliteInstanceIndex::AddToStore(int64_t store_id, const Delta& d) {
 }
 
 absl::Status SqliteInstanceIndex::AddToStudy(int64_t study_id, const Delta& d) {
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_.Prepare("UPDATE studies SET series_count = series_count + ?2, "
                   "instance_count = instance_count + ?3, blob_bytes = blob_bytes + ?4, "
@@ -447,7 +433,7 @@ absl::Status SqliteInstanceIndex::AddToStudy(int64_t study_id, const Delta& d) {
 }
 
 absl::Status SqliteInstanceIndex::AddToSeries(int64_t series_id, const Delta& d) {
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_.Prepare("UPDATE series SET instance_count = instance_count + ?2, "
                                   "blob_bytes = blob_bytes + ?3, "
                                   "structured_bytes = structured_bytes + ?4 WHERE id = ?1"));
@@ -460,14 +446,14 @@ absl::Status SqliteInstanceIndex::AddToSeries(int64_t series_id, const Delta& d)
 
 absl::Status SqliteInstanceIndex::CollectBlobKeys(bool of_study, int64_t id,
                                                   std::vector<std::string>& keys) {
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_.Prepare(of_study ? "SELECT i.blob_key FROM series AS se "
                              "JOIN instances AS i ON i.series_id = se.id WHERE se.study_id = ?1"
                            : "SELECT blob_key FROM instances WHERE series_id = ?1"));
   stmt.BindInt(1, id);
   while (true) {
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return absl::OkStatus();
     keys.push_back(stmt.ColumnText(0));
   }
@@ -475,12 +461,12 @@ absl::Status SqliteInstanceIndex::CollectBlobKeys(bool of_study, int64_t id,
 
 absl::Status SqliteInstanceIndex::RemoveStudy(const StudyRow& study,
                                               std::vector<std::string>& freed) {
-  SI_RETURN_IF_ERROR(CollectBlobKeys(/*of_study=*/true, study.id, freed));
+  DS_RETURN_IF_ERROR(CollectBlobKeys(/*of_study=*/true, study.id, freed));
   {
     // Series, instances, modality counts and name words go by ON DELETE CASCADE.
-    SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM studies WHERE id = ?1"));
+    DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM studies WHERE id = ?1"));
     stmt.BindInt(1, study.id);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
   return AddToStore(study.store_id, -Delta{1, study.series_count, study.instance_count,
                                            study.blob_bytes, study.structured_bytes});
@@ -488,38 +474,38 @@ absl::Status SqliteInstanceIndex::RemoveStudy(const StudyRow& study,
 
 absl::Status SqliteInstanceIndex::RemoveSeries(const SeriesRow& series,
                                                std::vector<std::string>& freed) {
-  SI_RETURN_IF_ERROR(CollectBlobKeys(/*of_study=*/false, series.id, freed));
+  DS_RETURN_IF_ERROR(CollectBlobKeys(/*of_study=*/false, series.id, freed));
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM series WHERE id = ?1"));
+    DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM series WHERE id = ?1"));
     stmt.BindInt(1, series.id);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
   const Delta removed =
       -Delta{0, 1, series.instance_count, series.blob_bytes, series.structured_bytes};
-  SI_RETURN_IF_ERROR(AddToStudy(series.study_id, removed));
-  SI_RETURN_IF_ERROR(AddToStore(series.store_id, removed));
+  DS_RETURN_IF_ERROR(AddToStudy(series.study_id, removed));
+  DS_RETURN_IF_ERROR(AddToStore(series.store_id, removed));
   if (!series.modality.empty()) {
     {
-      SI_ASSIGN_OR_RETURN(Statement stmt,
+      DS_ASSIGN_OR_RETURN(Statement stmt,
                           db_.Prepare("UPDATE study_modalities SET series_count = series_count - 1 "
                                       "WHERE study_id = ?1 AND modality = ?2"));
       stmt.BindInt(1, series.study_id).BindText(2, series.modality);
-      SI_RETURN_IF_ERROR(stmt.Run());
+      DS_RETURN_IF_ERROR(stmt.Run());
     }
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_.Prepare("DELETE FROM study_modalities WHERE study_id = ?1 "
                                     "AND modality = ?2 AND series_count <= 0"));
     stmt.BindInt(1, series.study_id).BindText(2, series.modality);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
 
   // The study goes with its last series.
   StudyRow study;
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_.Prepare("SELECT " STUDY_ROW_COLUMNS " FROM studies WHERE id = ?1"));
     stmt.BindInt(1, series.study_id);
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return absl::InternalError("series without a study row");
     if (stmt.ColumnInt(2) > 0) return absl::OkStatus();
     study.id = stmt.ColumnInt(0);
@@ -542,36 +528,36 @@ absl::StatusOr<std::vector<InsertOutcome>> SqliteInstanceIndex::InsertInstances(
   if (records.empty()) return outcomes;
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
+  DS_RETURN_IF_ERROR(txn.Begin());
   for (const InstanceRecord& record : records) {
-    SI_ASSIGN_OR_RETURN(InsertOutcome outcome, InsertOne(record));
+    DS_ASSIGN_OR_RETURN(InsertOutcome outcome, InsertOne(record));
     outcomes.push_back(outcome);
   }
-  SI_RETURN_IF_ERROR(txn.Commit());
+  DS_RETURN_IF_ERROR(txn.Commit());
   return outcomes;
 }
 
 absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecord& r) {
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_.Prepare("SELECT 1 FROM dicom_stores WHERE store_id = ?1"));
     stmt.BindInt(1, r.store_id);
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return InsertOutcome::kStoreMissing;
   }
-  SI_ASSIGN_OR_RETURN(std::optional<StudyRow> study, FindStudy(r.store_id, r.study_uid));
+  DS_ASSIGN_OR_RETURN(std::optional<StudyRow> study, FindStudy(r.store_id, r.study_uid));
   if (study.has_value() && study->locked) return InsertOutcome::kStudyLocked;
   std::optional<SeriesRow> series;
   if (study.has_value()) {
-    SI_ASSIGN_OR_RETURN(series, FindSeries(study->id, r.series_uid));
+    DS_ASSIGN_OR_RETURN(series, FindSeries(study->id, r.series_uid));
     if (series.has_value() && series->locked) return InsertOutcome::kStudyLocked;
   }
   if (series.has_value()) {
-    SI_ASSIGN_OR_RETURN(Statement stmt,
+    DS_ASSIGN_OR_RETURN(Statement stmt,
                         db_.Prepare("SELECT sha256_hex FROM instances "
                                     "WHERE series_id = ?1 AND sop_instance_uid = ?2"));
     stmt.BindInt(1, series->id).BindText(2, r.sop_instance_uid);
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (row) {
       return stmt.ColumnText(0) == r.sha256_hex ? InsertOutcome::kDuplicateSame
                                                 : InsertOutcome::kDuplicateDiffers;
@@ -589,7 +575,7 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
   } else {
     const int64_t structured = static_cast<int64_t>(r.study_json.size());
     {
-      SI_ASSIGN_OR_RETURN(
+      DS_ASSIGN_OR_RETURN(
           Statement stmt,
           db_.Prepare("INSERT INTO studies (store_id, study_uid, patient_name, "
                       "patient_name_words, patient_id, accession_number, "
@@ -605,15 +591,15 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
           .BindInt(8, r.study_date)
           .BindText(9, r.study_json)
           .BindInt(10, structured);
-      SI_RETURN_IF_ERROR(stmt.Run());
+      DS_RETURN_IF_ERROR(stmt.Run());
       study_id = db_.LastInsertRowid();  // mu_ held: no other insert in between
     }
     for (const std::string& word : Words(r.patient_name_words)) {
-      SI_ASSIGN_OR_RETURN(Statement stmt,
+      DS_ASSIGN_OR_RETURN(Statement stmt,
                           db_.Prepare("INSERT INTO study_name_words (study_id, store_id, word) "
                                       "VALUES (?1, ?2, ?3)"));
       stmt.BindInt(1, study_id).BindInt(2, r.store_id).BindText(3, word);
-      SI_RETURN_IF_ERROR(stmt.Run());
+      DS_RETURN_IF_ERROR(stmt.Run());
     }
     to_store.studies += 1;
     to_store.structured_bytes += structured;
@@ -625,7 +611,7 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
   } else {
     const int64_t structured = static_cast<int64_t>(r.series_json.size());
     {
-      SI_ASSIGN_OR_RETURN(
+      DS_ASSIGN_OR_RETURN(
           Statement stmt,
           db_.Prepare("INSERT INTO series (study_id, store_id, series_uid, modality, "
                       "series_number, series_json, structured_bytes) "
@@ -637,17 +623,17 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
           .BindInt(5, r.series_number)
           .BindText(6, r.series_json)
           .BindInt(7, structured);
-      SI_RETURN_IF_ERROR(stmt.Run());
+      DS_RETURN_IF_ERROR(stmt.Run());
       series_id = db_.LastInsertRowid();
     }
     if (!r.modality.empty()) {
-      SI_ASSIGN_OR_RETURN(
+      DS_ASSIGN_OR_RETURN(
           Statement stmt,
           db_.Prepare("INSERT INTO study_modalities (study_id, store_id, modality, series_count) "
                       "VALUES (?1, ?2, ?3, 1) ON CONFLICT (study_id, modality) "
                       "DO UPDATE SET series_count = series_count + 1"));
       stmt.BindInt(1, study_id).BindInt(2, r.store_id).BindText(3, r.modality);
-      SI_RETURN_IF_ERROR(stmt.Run());
+      DS_RETURN_IF_ERROR(stmt.Run());
     }
     for (Delta* d : {&to_store, &to_study}) {
       d->series += 1;
@@ -656,7 +642,7 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
   }
 
   {
-    SI_ASSIGN_OR_RETURN(
+    DS_ASSIGN_OR_RETURN(
         Statement stmt,
         db_.Prepare("INSERT INTO instances (series_id, store_id, sop_instance_uid, sop_class_uid, "
                     "transfer_syntax_uid, instance_number, number_of_frames, pixel_rows, "
@@ -679,11 +665,11 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
         .BindInt(14, instance_structured)
         .BindText(15, r.sha256_hex)
         .BindInt(16, r.create_time_micros);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
-  SI_RETURN_IF_ERROR(AddToSeries(series_id, added));
-  SI_RETURN_IF_ERROR(AddToStudy(study_id, to_study));
-  SI_RETURN_IF_ERROR(AddToStore(r.store_id, to_store));
+  DS_RETURN_IF_ERROR(AddToSeries(series_id, added));
+  DS_RETURN_IF_ERROR(AddToStudy(study_id, to_study));
+  DS_RETURN_IF_ERROR(AddToStore(r.store_id, to_store));
   return InsertOutcome::kStored;
 }
 
@@ -695,12 +681,12 @@ absl::StatusOr<InstanceRecord> SqliteInstanceIndex::GetInstance(int64_t store_id
                                                                 const std::string& series,
                                                                 const std::string& sop) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_.Prepare("SELECT " INSTANCE_COLUMNS INSTANCE_FROM
                                   " WHERE st.store_id = ?1 AND st.study_uid = ?2"
                                   " AND se.series_uid = ?3 AND i.sop_instance_uid = ?4"));
   stmt.BindInt(1, store_id).BindText(2, study).BindText(3, series).BindText(4, sop);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return InstanceNotFound(study, series, sop);
   return ReadInstance(stmt);
 }
@@ -709,16 +695,16 @@ absl::StatusOr<std::vector<InstanceRecord>> SqliteInstanceIndex::ListInstances(
     int64_t store_id, const std::string& study, const std::optional<std::string>& series) {
   std::lock_guard<std::mutex> lock(mu_);
   // Resolving the parents first tells "missing" (NOT_FOUND) from "empty".
-  SI_ASSIGN_OR_RETURN(StudyRow study_row, GetStudyRow(store_id, study));
+  DS_ASSIGN_OR_RETURN(StudyRow study_row, GetStudyRow(store_id, study));
   int64_t series_id = 0;
   if (series.has_value()) {
-    SI_ASSIGN_OR_RETURN(std::optional<SeriesRow> series_row, FindSeries(study_row.id, *series));
+    DS_ASSIGN_OR_RETURN(std::optional<SeriesRow> series_row, FindSeries(study_row.id, *series));
     if (!series_row.has_value()) return SeriesNotFound(study, *series);
     series_id = series_row->id;
   }
   constexpr const char* kOrder =
       " ORDER BY se.series_number, se.series_uid, i.instance_number, i.sop_instance_uid";
-  SI_ASSIGN_OR_RETURN(
+  DS_ASSIGN_OR_RETURN(
       Statement stmt,
       db_.Prepare(series.has_value() ? absl::StrCat("SELECT " INSTANCE_COLUMNS INSTANCE_FROM
                                                     " WHERE se.study_id = ?1 AND se.id = ?2",
@@ -730,7 +716,7 @@ absl::StatusOr<std::vector<InstanceRecord>> SqliteInstanceIndex::ListInstances(
   if (series.has_value()) stmt.BindInt(2, series_id);
   std::vector<InstanceRecord> records;
   while (true) {
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
     records.push_back(ReadInstance(stmt));
   }
@@ -746,10 +732,10 @@ absl::StatusOr<std::vector<SearchRow>> SqliteInstanceIndex::Search(const SearchQ
   if (q.limit <= 0) return rows;
   const SearchSql sql = BuildSearch(q);
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql.sql()));
+  DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql.sql()));
   sql.Bind(stmt);
   while (true) {
-    SI_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
     if (!has_row) break;
     SearchRow& row = rows.emplace_back();
     row.json = stmt.ColumnText(0);
@@ -785,39 +771,39 @@ absl::StatusOr<std::vector<std::string>> SqliteInstanceIndex::DeleteInstance(
     int64_t store_id, const std::string& study, const std::string& series, const std::string& sop) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
-  SI_ASSIGN_OR_RETURN(SeriesRow series_row, GetSeriesRow(store_id, study, series));
+  DS_RETURN_IF_ERROR(txn.Begin());
+  DS_ASSIGN_OR_RETURN(SeriesRow series_row, GetSeriesRow(store_id, study, series));
   std::vector<std::string> freed;
   Delta removed;
   int64_t instance_id = 0;
   {
-    SI_ASSIGN_OR_RETURN(
+    DS_ASSIGN_OR_RETURN(
         Statement stmt,
         db_.Prepare("SELECT id, blob_key, size_bytes, structured_bytes "
                     "FROM instances WHERE series_id = ?1 AND sop_instance_uid = ?2"));
     stmt.BindInt(1, series_row.id).BindText(2, sop);
-    SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return InstanceNotFound(study, series, sop);
     instance_id = stmt.ColumnInt(0);
     freed.push_back(stmt.ColumnText(1));
     removed = -Delta{0, 0, 1, stmt.ColumnInt(2), stmt.ColumnInt(3)};
   }
   {
-    SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM instances WHERE id = ?1"));
+    DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM instances WHERE id = ?1"));
     stmt.BindInt(1, instance_id);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
   }
-  SI_RETURN_IF_ERROR(AddToSeries(series_row.id, removed));
-  SI_RETURN_IF_ERROR(AddToStudy(series_row.study_id, removed));
-  SI_RETURN_IF_ERROR(AddToStore(store_id, removed));
+  DS_RETURN_IF_ERROR(AddToSeries(series_row.id, removed));
+  DS_RETURN_IF_ERROR(AddToStudy(series_row.study_id, removed));
+  DS_RETURN_IF_ERROR(AddToStore(store_id, removed));
   if (series_row.instance_count <= 1) {
     // The series is now empty: remove it with what is left of its counters (its own JSON).
     series_row.instance_count += removed.instances;
     series_row.blob_bytes += removed.blob_bytes;
     series_row.structured_bytes += removed.structured_bytes;
-    SI_RETURN_IF_ERROR(RemoveSeries(series_row, freed));
+    DS_RETURN_IF_ERROR(RemoveSeries(series_row, freed));
   }
-  SI_RETURN_IF_ERROR(txn.Commit());
+  DS_RETURN_IF_ERROR(txn.Commit());
   return freed;
 }
 
@@ -825,11 +811,11 @@ absl::StatusOr<std::vector<std::string>> SqliteInstanceIndex::DeleteSeries(
     int64_t store_id, const std::string& study, const std::string& series) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
-  SI_ASSIGN_OR_RETURN(SeriesRow series_row, GetSeriesRow(store_id, study, series));
+  DS_RETURN_IF_ERROR(txn.Begin());
+  DS_ASSIGN_OR_RETURN(SeriesRow series_row, GetSeriesRow(store_id, study, series));
   std::vector<std::string> freed;
-  SI_RETURN_IF_ERROR(RemoveSeries(series_row, freed));
-  SI_RETURN_IF_ERROR(txn.Commit());
+  DS_RETURN_IF_ERROR(RemoveSeries(series_row, freed));
+  DS_RETURN_IF_ERROR(txn.Commit());
   return freed;
 }
 
@@ -837,11 +823,11 @@ absl::StatusOr<std::vector<std::string>> SqliteInstanceIndex::DeleteStudy(
     int64_t store_id, const std::string& study) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
-  SI_RETURN_IF_ERROR(txn.Begin());
-  SI_ASSIGN_OR_RETURN(StudyRow study_row, GetStudyRow(store_id, study));
+  DS_RETURN_IF_ERROR(txn.Begin());
+  DS_ASSIGN_OR_RETURN(StudyRow study_row, GetStudyRow(store_id, study));
   std::vector<std::string> freed;
-  SI_RETURN_IF_ERROR(RemoveStudy(study_row, freed));
-  SI_RETURN_IF_ERROR(txn.Commit());
+  DS_RETURN_IF_ERROR(RemoveStudy(study_row, freed));
+  DS_RETURN_IF_ERROR(txn.Commit());
   return freed;
 }
 
@@ -852,19 +838,19 @@ absl::Status SqliteInstanceIndex::SetLocked(int64_t store_id, const std::string&
                                             const std::optional<std::string>& series, bool locked) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!series.has_value()) {
-    SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("UPDATE studies SET locked = ?3 "
+    DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("UPDATE studies SET locked = ?3 "
                                                     "WHERE store_id = ?1 AND study_uid = ?2"));
     stmt.BindInt(1, store_id).BindText(2, study).BindBool(3, locked);
-    SI_RETURN_IF_ERROR(stmt.Run());
+    DS_RETURN_IF_ERROR(stmt.Run());
     if (db_.Changes() == 0) return StudyNotFound(study);
     return absl::OkStatus();
   }
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_.Prepare("UPDATE series SET locked = ?4 WHERE series_uid = ?3 AND "
                                   "study_id = (SELECT id FROM studies "
                                   "WHERE store_id = ?1 AND study_uid = ?2)"));
   stmt.BindInt(1, store_id).BindText(2, study).BindText(3, *series).BindBool(4, locked);
-  SI_RETURN_IF_ERROR(stmt.Run());
+  DS_RETURN_IF_ERROR(stmt.Run());
   if (db_.Changes() == 0) return SeriesNotFound(study, *series);
   return absl::OkStatus();
 }
@@ -881,11 +867,11 @@ absl::Status SqliteInstanceIndex::Unlock(int64_t store_id, const std::string& st
 
 absl::StatusOr<Counts> SqliteInstanceIndex::StoreCounts(int64_t store_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt,
+  DS_ASSIGN_OR_RETURN(Statement stmt,
                       db_.Prepare("SELECT studies, series, instances, blob_bytes, "
                                   "structured_bytes FROM store_counts WHERE store_id = ?1"));
   stmt.BindInt(1, store_id);
-  SI_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return absl::NotFoundError(absl::StrCat("DICOM store not found: id ", store_id));
   return Counts{stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnInt(2), stmt.ColumnInt(3),
                 stmt.ColumnInt(4)};
@@ -894,20 +880,20 @@ absl::StatusOr<Counts> SqliteInstanceIndex::StoreCounts(int64_t store_id) {
 absl::StatusOr<Counts> SqliteInstanceIndex::StudyCounts(int64_t store_id,
                                                         const std::string& study) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(StudyRow row, GetStudyRow(store_id, study));
+  DS_ASSIGN_OR_RETURN(StudyRow row, GetStudyRow(store_id, study));
   return Counts{1, row.series_count, row.instance_count, row.blob_bytes, row.structured_bytes};
 }
 
 absl::StatusOr<Counts> SqliteInstanceIndex::SeriesCounts(int64_t store_id, const std::string& study,
                                                          const std::string& series) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(SeriesRow row, GetSeriesRow(store_id, study, series));
+  DS_ASSIGN_OR_RETURN(SeriesRow row, GetSeriesRow(store_id, study, series));
   return Counts{1, 1, row.instance_count, row.blob_bytes, row.structured_bytes};
 }
 
 absl::StatusOr<bool> SqliteInstanceIndex::HasBlob(const std::string& blob_key) {
   std::lock_guard<std::mutex> lock(mu_);
-  SI_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("SELECT 1 FROM instances WHERE blob_key = ?1"));
+  DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("SELECT 1 FROM instances WHERE blob_key = ?1"));
   stmt.BindText(1, blob_key);
   return stmt.Step();
 }
@@ -916,10 +902,5 @@ absl::StatusOr<bool> SqliteInstanceIndex::HasBlob(const std::string& blob_key) {
 #undef STUDY_ROW_COLUMNS
 #undef INSTANCE_FROM
 #undef INSTANCE_COLUMNS
-#undef SI_ASSIGN_OR_RETURN_IMPL
-#undef SI_ASSIGN_OR_RETURN
-#undef SI_RETURN_IF_ERROR
-#undef SI_CONCAT
-#undef SI_CONCAT_INNER
 
 }  // namespace dicomstore::index

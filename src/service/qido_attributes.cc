@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/dicom_tag.h"
+
 namespace dicomstore::service {
 namespace {
 
@@ -77,20 +79,6 @@ constexpr Attribute kAttributes[] = {
     {0x00401103, "PersonTelephoneNumbers"},
     {0x00401104, "PersonTelecomInformation"},
 };
-
-std::optional<uint32_t> ParseHexTag(std::string_view s) {
-  if (s.size() != 8) return std::nullopt;
-  uint32_t tag = 0;
-  for (char c : s) {
-    int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return std::nullopt;
-    tag = tag << 4 | static_cast<uint32_t>(v);
-  }
-  return tag;
-}
 
 std::vector<uint32_t> Union(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
   std::vector<uint32_t> out = a;

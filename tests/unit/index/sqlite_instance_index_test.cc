@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/status_matchers.h"
 #include "index/index.h"
 #include "index/instance_index.h"
 #include "index/sqlite_schema.h"
@@ -29,22 +30,8 @@ using ::testing::UnorderedElementsAre;
 using Level = SearchQuery::Level;
 using enum InsertOutcome;
 
-const absl::Status& StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER_P(StatusIs, code, "") {
-  const absl::Status& status = StatusOf(arg);
-  *result_listener << "status is " << status;
-  return status.code() == code;
-}
-MATCHER(IsOk, "") {
-  const absl::Status& status = StatusOf(arg);
-  *result_listener << "status is " << status;
-  return status.ok();
-}
+using dicomstore::testing::IsOk;
+using dicomstore::testing::StatusIs;
 
 const DatasetKey kDs{"proj", "us-central1", "ds"};
 const DatasetKey kOtherDs{"proj", "us-central1", "other"};
