@@ -3,6 +3,8 @@
 #ifndef DICOMSTORE_TESTS_TESTING_STATUS_MATCHERS_H_
 #define DICOMSTORE_TESTS_TESTING_STATUS_MATCHERS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
@@ -24,6 +26,14 @@ MATCHER(IsOk, "") {
   const absl::Status& status = StatusOf(arg);
   *result_listener << "status is " << status;
   return status.ok();
+}
+
+// INVALID_ARGUMENT whose message contains `substring`.
+MATCHER_P(IsInvalidArgument, substring, "") {
+  const absl::Status& status = StatusOf(arg);
+  *result_listener << "status is " << status.ToString();
+  return status.code() == absl::StatusCode::kInvalidArgument &&
+         std::string(status.message()).find(substring) != std::string::npos;
 }
 
 }  // namespace dicomstore::testing

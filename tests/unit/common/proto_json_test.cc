@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/status_matchers.h"
 
 namespace dicomstore {
 namespace {
@@ -14,12 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-MATCHER_P(IsInvalidArgument, substring, "") {
-  const absl::Status& status = arg;
-  *result_listener << "status is " << status.ToString();
-  return status.code() == absl::StatusCode::kInvalidArgument &&
-         std::string(status.message()).find(substring) != std::string::npos;
-}
+using dicomstore::testing::IsInvalidArgument;
 
 // `levels` nested containers in total, the outermost being the top-level object.
 std::string NestedBody(int levels) {

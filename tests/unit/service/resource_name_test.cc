@@ -4,16 +4,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/status_matchers.h"
 
 namespace dicomstore::service {
 namespace {
 
-MATCHER_P(IsInvalidArgument, substring, "") {
-  const absl::Status& status = arg;
-  *result_listener << "status is " << status.ToString();
-  return status.code() == absl::StatusCode::kInvalidArgument &&
-         std::string(status.message()).find(substring) != std::string::npos;
-}
+using dicomstore::testing::IsInvalidArgument;
 
 TEST(ResourceNameTest, ParsesLocation) {
   absl::StatusOr<LocationName> name = ParseLocationName("projects/p1/locations/us-central1");

@@ -4,18 +4,14 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/status_matchers.h"
 
 namespace dicomstore::service {
 namespace {
 
 using ::testing::ElementsAre;
 
-MATCHER_P(IsInvalidArgument, substring, "") {
-  const absl::Status& status = arg;
-  *result_listener << "status is " << status.ToString();
-  return status.code() == absl::StatusCode::kInvalidArgument &&
-         std::string(status.message()).find(substring) != std::string::npos;
-}
+using dicomstore::testing::IsInvalidArgument;
 
 const std::set<std::string> kStoreFields = {"labels", "notificationConfig", "notificationConfigs",
                                             "streamConfigs"};
