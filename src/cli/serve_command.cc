@@ -10,7 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "blobs/blob_store.h"
-#include "cli/recovery.h"
+#include "service/recovery.h"
 #include "dicom/instance_parser.h"
 #include "index/index.h"
 #include "server/api_handler.h"
@@ -52,7 +52,7 @@ int RunServe(const ServeOptions& options) {
     return 1;
   }
   // Read before the index and blob store create their files, so a new directory is clean.
-  CleanShutdownMarker marker(options.data_dir);
+  service::CleanShutdownMarker marker(options.data_dir);
   absl::StatusOr<std::unique_ptr<index::Index>> index =
       index::OpenSqliteIndex((std::filesystem::path(options.data_dir) / "index.sqlite").string());
   if (!index.ok()) {
@@ -71,7 +71,7 @@ int RunServe(const ServeOptions& options) {
   }
   // After a crash, files published but never indexed are removed (DESIGN.md §5).
   if (!marker.WasClean()) {
-    if (absl::Status s = RemoveUnreferencedBlobs(index->get(), &blobs); !s.ok()) {
+    if (absl::Status s = service::RemoveUnreferencedBlobs(index->get(), &blobs); !s.ok()) {
       std::cerr << "dicomstore: recovery failed: " << s << "\n";
       return 1;
     }

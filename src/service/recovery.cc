@@ -1,4 +1,4 @@
-#include "cli/recovery.h"
+#include "service/recovery.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
-namespace dicomstore::cli {
+namespace dicomstore::service {
 namespace {
 constexpr char kMarkerName[] = "clean-shutdown";
 constexpr char kIndexName[] = "index.sqlite";
@@ -51,4 +51,4 @@ absl::Status RemoveUnreferencedBlobs(index::Index* index, blobs::BlobStore* blob
   return absl::OkStatus();
 }
 
-}  // namespace dicomstore::cli
+}  // namespace dicomstore::service

@@ -1,8 +1,8 @@
 // Start-up recovery (DESIGN.md §5). A marker file tells whether the last run ended
 // cleanly; only after an unclean end are the blob directories scanned for files that were
 // published but never indexed (a crash between the two steps of the write protocol).
-#ifndef DICOMSTORE_CLI_RECOVERY_H_
-#define DICOMSTORE_CLI_RECOVERY_H_
+#ifndef DICOMSTORE_SERVICE_RECOVERY_H_
+#define DICOMSTORE_SERVICE_RECOVERY_H_
 
 #include <string>
 
@@ -10,7 +10,7 @@
 #include "blobs/blob_store.h"
 #include "index/index.h"
 
-namespace dicomstore::cli {
+namespace dicomstore::service {
 
 class CleanShutdownMarker {
  public:
@@ -28,6 +28,6 @@ class CleanShutdownMarker {
 // Removes blob files no instance row refers to.
 absl::Status RemoveUnreferencedBlobs(index::Index* index, blobs::BlobStore* blobs);
 
-}  // namespace dicomstore::cli
+}  // namespace dicomstore::service
 
-#endif  // DICOMSTORE_CLI_RECOVERY_H_
+#endif  // DICOMSTORE_SERVICE_RECOVERY_H_
