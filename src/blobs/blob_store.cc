@@ -6,9 +6,9 @@
 #include <random>
 #include <set>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace dicomstore::blobs {
 namespace {
@@ -37,7 +37,10 @@ class FileBlobWriter : public BlobWriter {
  public:
   FileBlobWriter(int64_t store_id, std::string key, std::string temp_path,
                  std::unique_ptr<WritableFile> file)
-      : store_id_(store_id), key_(std::move(key)), temp_path_(std::move(temp_path)), file_(std::move(file)),
+      : store_id_(store_id),
+        key_(std::move(key)),
+        temp_path_(std::move(temp_path)),
+        file_(std::move(file)),
         sha_(EVP_MD_CTX_new()) {
     EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
   }

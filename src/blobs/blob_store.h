@@ -27,7 +27,7 @@ namespace dicomstore::blobs {
 // A blob written and synced to its temporary file, not yet published.
 struct PendingBlob {
   int64_t store_id = 0;
-  std::string key;         // 32 lower-case hex digits
+  std::string key;  // 32 lower-case hex digits
   std::string temp_path;
   uint64_t size = 0;
   std::string sha256_hex;  // of the bytes

@@ -18,7 +18,7 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual absl::Status Append(std::string_view data) = 0;
-  virtual absl::Status Sync() = 0;   // data and size durable (fdatasync)
+  virtual absl::Status Sync() = 0;  // data and size durable (fdatasync)
   virtual absl::Status Close() = 0;
 };
 
@@ -33,8 +33,10 @@ class ReadableFile {
 class Env {
  public:
   virtual ~Env() = default;
-  virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
-  virtual absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(const std::string& path) = 0;
+  virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) = 0;
+  virtual absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(
+      const std::string& path) = 0;
   virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
   virtual absl::Status Remove(const std::string& path) = 0;  // OK if already absent
   virtual absl::Status CreateDirs(const std::string& path) = 0;

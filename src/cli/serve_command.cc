@@ -10,13 +10,13 @@
 
 #include "absl/strings/numbers.h"
 #include "blobs/blob_store.h"
-#include "service/recovery.h"
 #include "dicom/instance_parser.h"
 #include "index/index.h"
 #include "server/api_handler.h"
 #include "server/http_server.h"
 #include "service/admin_service.h"
 #include "service/dicomweb_service.h"
+#include "service/recovery.h"
 
 namespace dicomstore::cli {
 namespace {
@@ -94,8 +94,7 @@ int RunServe(const ServeOptions& options) {
   absl::StatusOr<std::unique_ptr<server::HttpServer>> srv =
       server::HttpServer::Start(http, &handler);
   if (!srv.ok()) {
-    std::cerr << "dicomstore: cannot listen on " << options.listen << ": " << srv.status()
-              << "\n";
+    std::cerr << "dicomstore: cannot listen on " << options.listen << ": " << srv.status() << "\n";
     return 1;
   }
   // Tests and scripts wait for this exact line on stdout.

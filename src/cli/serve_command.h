@@ -10,7 +10,7 @@ namespace dicomstore::cli {
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
   std::string data_dir = "./dicomstore-data";
-  std::string gcs_root;                   // local root for gs:// URIs ("" = none)
+  std::string gcs_root;  // local root for gs:// URIs ("" = none)
   bool access_log = true;
 };
 

@@ -4,8 +4,8 @@
 
 #include "common/dicom_tag.h"
 
-#include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcdicent.h"
+#include "dcmtk/dcmdata/dcdict.h"
 
 namespace dicomstore::dicom {
 

@@ -72,8 +72,8 @@ struct ImageDeleter {
 };
 
 absl::Status Fail(const char* what, const std::string& reason) {
-  return absl::InternalError(absl::StrCat("JPEG 2000 decoding failed (", what,
-                                          reason.empty() ? "" : ": ", reason, ")"));
+  return absl::InternalError(
+      absl::StrCat("JPEG 2000 decoding failed (", what, reason.empty() ? "" : ": ", reason, ")"));
 }
 
 }  // namespace
@@ -124,9 +124,8 @@ absl::StatusOr<std::string> DecodeJ2kFrame(std::string_view data, const J2kTarge
   // Check the geometry before decoding so a hostile header cannot make us allocate.
   const int samples = target.samples_per_pixel;
   if (image->numcomps < static_cast<OPJ_UINT32>(samples) || image->comps == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JPEG 2000 frame has ", image->numcomps, " component(s), SamplesPerPixel is ",
-                     samples));
+    return absl::InvalidArgumentError(absl::StrCat("JPEG 2000 frame has ", image->numcomps,
+                                                   " component(s), SamplesPerPixel is ", samples));
   }
   const OPJ_UINT32 width = image->x1 - image->x0;
   const OPJ_UINT32 height = image->y1 - image->y0;

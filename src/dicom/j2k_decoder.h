@@ -25,10 +25,10 @@ struct J2kTarget {
 // What the codestream itself says (reported so the caller can fix up attributes).
 struct J2kFrameInfo {
   int components = 0;
-  int precision = 0;         // bits per sample of the first component
-  bool is_signed = false;    // of the first component
-  bool mct = false;          // a multi-component (RCT/ICT) transform was undone by OpenJPEG,
-                             // i.e. the output samples are RGB
+  int precision = 0;       // bits per sample of the first component
+  bool is_signed = false;  // of the first component
+  bool mct = false;        // a multi-component (RCT/ICT) transform was undone by OpenJPEG,
+                           // i.e. the output samples are RGB
 };
 
 // Decodes one frame (the concatenated fragments of that frame) into native little-endian

@@ -205,16 +205,16 @@ std::string PeekTransferSyntax(std::string_view part10) {
 // Pixel description
 
 struct PixelInfo {
-  DcmItem* item = nullptr;        // dataset or sequence item holding the pixel element
-  DcmElement* element = nullptr;  // PixelData, FloatPixelData or DoubleFloatPixelData
-  DcmPixelData* pixel_data = nullptr;  // set for (7FE0,0010)
+  DcmItem* item = nullptr;               // dataset or sequence item holding the pixel element
+  DcmElement* element = nullptr;         // PixelData, FloatPixelData or DoubleFloatPixelData
+  DcmPixelData* pixel_data = nullptr;    // set for (7FE0,0010)
   DcmPixelSequence* sequence = nullptr;  // set when encapsulated
   bool is_float = false;
   int rows = 0, columns = 0, samples = 1, bits_allocated = 0, bits_stored = 0;
   int pixel_representation = 0, planar_configuration = 0;
   int64_t frames = 1;
   std::string photometric;
-  uint64_t native_frame_bits = 0;  // size of one frame as stored natively, in bits
+  uint64_t native_frame_bits = 0;    // size of one frame as stored natively, in bits
   uint64_t decoded_frame_bytes = 0;  // size of one decoded frame
 };
 
@@ -267,15 +267,15 @@ absl::StatusOr<PixelInfo> DescribePixels(DcmItem* item) {
   if (p.samples < 1 || p.samples > 4) {
     return absl::InvalidArgumentError(absl::StrCat("unsupported SamplesPerPixel ", p.samples));
   }
-  if (p.bits_allocated != 1 && (p.bits_allocated % 8 != 0 || p.bits_allocated == 0 ||
-                                p.bits_allocated > 64)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unsupported BitsAllocated ", p.bits_allocated));
+  if (p.bits_allocated != 1 &&
+      (p.bits_allocated % 8 != 0 || p.bits_allocated == 0 || p.bits_allocated > 64)) {
+    return absl::InvalidArgumentError(absl::StrCat("unsupported BitsAllocated ", p.bits_allocated));
   }
   const uint64_t pixels = static_cast<uint64_t>(p.rows) * static_cast<uint64_t>(p.columns);
   const bool subsampled = p.photometric == "YBR_FULL_422" || p.photometric == "YBR_PARTIAL_422";
   // Native 4:2:2 stores two samples per pixel on average (Y Y Cb Cr per pixel pair).
-  p.native_frame_bits = pixels * static_cast<uint64_t>(subsampled && p.samples == 3 ? 2 : p.samples) *
+  p.native_frame_bits = pixels *
+                        static_cast<uint64_t>(subsampled && p.samples == 3 ? 2 : p.samples) *
                         static_cast<uint64_t>(p.bits_allocated);
   p.decoded_frame_bytes = pixels * static_cast<uint64_t>(p.samples) *
                           static_cast<uint64_t>(std::max(p.bits_allocated, 8) / 8);
@@ -338,7 +338,8 @@ std::vector<uint64_t> OffsetTable(DcmPixelSequence* seq, DcmItem* item) {
     Uint8* bytes = nullptr;
     if (bot->getUint8Array(bytes).good() && bytes != nullptr) {
       for (Uint32 i = 0; i + 4 <= bot->getLength(); i += 4) {
-        offsets.push_back(static_cast<uint64_t>(bytes[i]) | (static_cast<uint64_t>(bytes[i + 1]) << 8) |
+        offsets.push_back(static_cast<uint64_t>(bytes[i]) |
+                          (static_cast<uint64_t>(bytes[i + 1]) << 8) |
                           (static_cast<uint64_t>(bytes[i + 2]) << 16) |
                           (static_cast<uint64_t>(bytes[i + 3]) << 24));
       }
@@ -375,8 +376,7 @@ bool StartsFrame(const Fragment& f) {
 
 // [first fragment index, fragment count] of every frame (0-based indices into Fragments()).
 absl::StatusOr<std::vector<std::pair<size_t, size_t>>> MapFrames(
-    const std::vector<Fragment>& fragments, DcmPixelSequence* seq, DcmItem* item,
-    int64_t frames) {
+    const std::vector<Fragment>& fragments, DcmPixelSequence* seq, DcmItem* item, int64_t frames) {
   const size_t n = fragments.size();
   const size_t nf = static_cast<size_t>(frames);
   std::vector<std::pair<size_t, size_t>> map;
@@ -428,7 +428,8 @@ absl::StatusOr<std::vector<std::pair<size_t, size_t>>> MapFrames(
     }
   }
   return absl::InternalError(absl::StrCat("cannot locate the fragments of each frame (", n,
-                                          " fragments for ", nf, " frames, no usable offset table)"));
+                                          " fragments for ", nf,
+                                          " frames, no usable offset table)"));
 }
 
 std::string Concat(const std::vector<Fragment>& fragments, std::pair<size_t, size_t> range) {
@@ -453,16 +454,16 @@ absl::StatusOr<std::string> NativeFrame(const PixelInfo& p, int64_t index) {
   const uint64_t end_byte = (first_bit + bits + 7) / 8;
   const uint64_t length = p.element->getLength();
   if (end_byte > length) {
-    return absl::InvalidArgumentError(absl::StrCat("the pixel data is too short for frame ",
-                                                   index + 1, " (", length, " bytes)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the pixel data is too short for frame ", index + 1, " (", length, " bytes)"));
   }
   // getPartialValue swaps by value width; keep the start aligned to it.
   const uint64_t align = p.bits_allocated >= 16 ? static_cast<uint64_t>(p.bits_allocated / 8) : 1;
   if (first_byte % align != 0) return absl::InternalError("misaligned frame");
   std::string raw(end_byte - first_byte, '\0');
-  const OFCondition c = p.element->getPartialValue(raw.data(), static_cast<Uint32>(first_byte),
-                                                   static_cast<Uint32>(raw.size()), nullptr,
-                                                   EBO_LittleEndian);
+  const OFCondition c =
+      p.element->getPartialValue(raw.data(), static_cast<Uint32>(first_byte),
+                                 static_cast<Uint32>(raw.size()), nullptr, EBO_LittleEndian);
   if (c.bad()) return absl::InternalError(absl::StrCat("cannot read pixel data: ", CondText(c)));
   if (p.bits_allocated != 1) return raw;
   if (first_bit % 8 == 0) {
@@ -485,7 +486,7 @@ absl::StatusOr<std::string> NativeFrame(const PixelInfo& p, int64_t index) {
 
 struct DecodedFrame {
   std::string bytes;
-  std::string photometric;    // after decoding
+  std::string photometric;  // after decoding
   int planar_configuration = 0;
 };
 
@@ -497,14 +498,13 @@ std::string J2kPhotometric(const std::string& stored, const J2kFrameInfo& info) 
 }
 
 // Decodes frame `index` (0-based) of encapsulated pixel data.
-absl::StatusOr<DecodedFrame> DecodeEncapsulatedFrame(const PixelInfo& p, std::string_view ts,
-                                                     const std::vector<Fragment>& fragments,
-                                                     const std::vector<std::pair<size_t, size_t>>& map,
-                                                     int64_t index) {
+absl::StatusOr<DecodedFrame> DecodeEncapsulatedFrame(
+    const PixelInfo& p, std::string_view ts, const std::vector<Fragment>& fragments,
+    const std::vector<std::pair<size_t, size_t>>& map, int64_t index) {
   DecodedFrame out;
   if (IsJ2kSyntax(ts)) {
-    J2kTarget target{p.rows, p.columns, p.samples, p.bits_allocated, p.bits_stored,
-                     p.pixel_representation};
+    J2kTarget target{p.rows,           p.columns,     p.samples,
+                     p.bits_allocated, p.bits_stored, p.pixel_representation};
     J2kFrameInfo info;
     absl::StatusOr<std::string> bytes =
         DecodeJ2kFrame(Concat(fragments, map[static_cast<size_t>(index)]), target, &info);
@@ -527,9 +527,9 @@ absl::StatusOr<DecodedFrame> DecodeEncapsulatedFrame(const PixelInfo& p, std::st
   std::string buffer(p.decoded_frame_bytes + (p.decoded_frame_bytes & 1), '\0');
   Uint32 start = static_cast<Uint32>(map[static_cast<size_t>(index)].first + 1);  // item 0 = BOT
   OFString color_model;
-  const OFCondition c = p.pixel_data->getUncompressedFrame(
-      p.item, static_cast<Uint32>(index), start, buffer.data(), static_cast<Uint32>(buffer.size()),
-      color_model, nullptr);
+  const OFCondition c =
+      p.pixel_data->getUncompressedFrame(p.item, static_cast<Uint32>(index), start, buffer.data(),
+                                         static_cast<Uint32>(buffer.size()), color_model, nullptr);
   if (c.bad()) {
     return absl::InternalError(
         absl::StrCat("decoding frame ", index + 1, " (", Av(ts), ") failed: ", CondText(c)));
@@ -609,7 +609,8 @@ absl::Status ReplacePixelData(DcmItem* item, const std::string& bytes, int bits_
 
 absl::Status SetString(DcmItem* item, const DcmTagKey& key, const std::string& value) {
   const OFCondition c = item->putAndInsertString(key, value.c_str());
-  if (c.bad()) return absl::InternalError(absl::StrCat("cannot update an attribute: ", CondText(c)));
+  if (c.bad())
+    return absl::InternalError(absl::StrCat("cannot update an attribute: ", CondText(c)));
   return absl::OkStatus();
 }
 
@@ -633,7 +634,8 @@ absl::StatusOr<std::string> WritePart10(DcmFileFormat& file, E_TransferSyntax xf
     if (length > 0) out.append(static_cast<const char*>(chunk), static_cast<size_t>(length));
   } while (c == EC_StreamNotifyClient);
   file.transferEnd();
-  if (c.bad()) return absl::InternalError(absl::StrCat("writing the DICOM file failed: ", CondText(c)));
+  if (c.bad())
+    return absl::InternalError(absl::StrCat("writing the DICOM file failed: ", CondText(c)));
   // Deflated output keeps some bytes in the compression filter until the stream is
   // flushed; DcmOutputBufferStream::flush then returns them via flushBuffer.
   stream.flush();
@@ -664,10 +666,9 @@ absl::StatusOr<std::string> TranscodeImpl(std::string_view part10, std::string_v
   if (!loaded.ok()) return loaded.status();
   DcmDataset* ds = loaded->dataset;
   DcmElement* pixel = nullptr;
-  const bool has_pixels =
-      ds->findAndGetElement(DCM_PixelData, pixel, OFFalse).good() ||
-      ds->findAndGetElement(kFloatPixelData, pixel, OFFalse).good() ||
-      ds->findAndGetElement(kDoubleFloatPixelData, pixel, OFFalse).good();
+  const bool has_pixels = ds->findAndGetElement(DCM_PixelData, pixel, OFFalse).good() ||
+                          ds->findAndGetElement(kFloatPixelData, pixel, OFFalse).good() ||
+                          ds->findAndGetElement(kDoubleFloatPixelData, pixel, OFFalse).good();
   if (has_pixels && !IsDecodableSyntax(loaded->ts)) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot decode pixel data stored in transfer syntax ", loaded->ts));
@@ -710,10 +711,12 @@ void HoistFunctionalGroupValue(DcmItem* ds, int64_t frame_index, const DcmTagKey
   if (ds->tagExists(key, OFFalse)) return;
   for (const DcmTagKey& fg : {kPerFrameFunctionalGroups, kSharedFunctionalGroups}) {
     DcmItem* fg_item = nullptr;
-    const signed long index = fg == kPerFrameFunctionalGroups ? static_cast<signed long>(frame_index) : 0;
+    const signed long index =
+        fg == kPerFrameFunctionalGroups ? static_cast<signed long>(frame_index) : 0;
     if (ds->findAndGetSequenceItem(fg, fg_item, index).bad() || fg_item == nullptr) continue;
     DcmItem* group_item = nullptr;
-    if (fg_item->findAndGetSequenceItem(group, group_item, 0).bad() || group_item == nullptr) continue;
+    if (fg_item->findAndGetSequenceItem(group, group_item, 0).bad() || group_item == nullptr)
+      continue;
     DcmElement* e = nullptr;
     if (group_item->findAndGetElement(key, e, OFFalse).good() && e != nullptr) {
       ds->insert(static_cast<DcmElement*>(e->clone()), OFTrue);
@@ -739,8 +742,9 @@ absl::StatusOr<Image8> RenderFloatFrame(const PixelInfo& p, int64_t index) {
     return absl::InvalidArgumentError("the float pixel data is too short for this frame");
   }
   std::string raw(pixels * width, '\0');
-  if (p.element->getPartialValue(raw.data(), static_cast<Uint32>(offset),
-                                 static_cast<Uint32>(raw.size()), nullptr, gLocalByteOrder)
+  if (p.element
+          ->getPartialValue(raw.data(), static_cast<Uint32>(offset),
+                            static_cast<Uint32>(raw.size()), nullptr, gLocalByteOrder)
           .bad()) {
     return absl::InternalError("cannot read float pixel data");
   }
@@ -779,7 +783,8 @@ absl::StatusOr<Image8> RenderFloatFrame(const PixelInfo& p, int64_t index) {
     double v = values[i];
     double t = hi > lo ? (v - lo) / (hi - lo) : 0.0;
     if (!std::isfinite(t)) t = 0;
-    img.pixels[i] = static_cast<char>(static_cast<uint8_t>(std::clamp(std::lround(t * 255.0), 0L, 255L)));
+    img.pixels[i] =
+        static_cast<char>(static_cast<uint8_t>(std::clamp(std::lround(t * 255.0), 0L, 255L)));
   }
   return img;
 }
@@ -791,8 +796,8 @@ absl::StatusOr<Image8> RenderToImage(std::string_view part10, int frame) {
   absl::StatusOr<FrameSource> src = PrepareFrames(ds, loaded->ts);
   if (!src.ok()) return src.status();
   if (frame < 1 || frame > src->info.frames) {
-    return absl::InvalidArgumentError(absl::StrCat("frame ", frame, " is out of range (1..",
-                                                   src->info.frames, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("frame ", frame, " is out of range (1..", src->info.frames, ")"));
   }
   const int64_t index = frame - 1;
   if (src->info.is_float) return RenderFloatFrame(src->info, index);
@@ -823,8 +828,8 @@ absl::StatusOr<Image8> RenderToImage(std::string_view part10, int frame) {
     }
   }
   if (src->info.samples > 1) {
-    if (absl::Status s = SetString(ds, DCM_PlanarConfiguration,
-                                   std::to_string(decoded->planar_configuration));
+    if (absl::Status s =
+            SetString(ds, DCM_PlanarConfiguration, std::to_string(decoded->planar_configuration));
         !s.ok()) {
       return s;
     }
@@ -832,8 +837,8 @@ absl::StatusOr<Image8> RenderToImage(std::string_view part10, int frame) {
 
   DicomImage image(ds, EXS_LittleEndianExplicit, 0UL, 0UL, 1UL);
   if (image.getStatus() != EIS_Normal) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot render this image: ", DicomImage::getString(image.getStatus())));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot render this image: ", DicomImage::getString(image.getStatus())));
   }
   if (image.isMonochrome()) {
     bool windowed = false;
@@ -871,10 +876,14 @@ absl::StatusOr<uint32_t> ParseTag(std::string_view s) {
   if (s.size() != 8) return absl::InvalidArgumentError(absl::StrCat("invalid tag '", Av(s), "'"));
   for (char c : s) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return absl::InvalidArgumentError(absl::StrCat("invalid tag '", Av(s), "'"));
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      return absl::InvalidArgumentError(absl::StrCat("invalid tag '", Av(s), "'"));
     tag = (tag << 4) | static_cast<uint32_t>(v);
   }
   return tag;
@@ -895,14 +904,15 @@ absl::StatusOr<std::string> BulkImpl(std::string_view part10, std::string_view t
     if (!tag.ok()) return tag.status();
     int64_t index = -1;
     if (!absl::SimpleAtoi(Av(parts[i + 1]), &index) || index < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid item index '", Av(parts[i + 1]), "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid item index '", Av(parts[i + 1]), "'"));
     }
     DcmItem* next = nullptr;
     const DcmTagKey key(static_cast<Uint16>(*tag >> 16), static_cast<Uint16>(*tag & 0xFFFF));
     if (item->findAndGetSequenceItem(key, next, static_cast<signed long>(index)).bad() ||
         next == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("no item ", index, " in sequence ", Av(parts[i]), " (path '", Av(tag_path), "')"));
+      return absl::InvalidArgumentError(absl::StrCat("no item ", index, " in sequence ",
+                                                     Av(parts[i]), " (path '", Av(tag_path), "')"));
     }
     item = next;
   }
@@ -911,10 +921,12 @@ absl::StatusOr<std::string> BulkImpl(std::string_view part10, std::string_view t
   const DcmTagKey key(static_cast<Uint16>(*tag >> 16), static_cast<Uint16>(*tag & 0xFFFF));
   DcmElement* e = nullptr;
   if (item->findAndGetElement(key, e, OFFalse).bad() || e == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("no element at bulk data path '", Av(tag_path), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("no element at bulk data path '", Av(tag_path), "'"));
   }
   if (e->ident() == EVR_SQ) {
-    return absl::InvalidArgumentError(absl::StrCat("'", Av(tag_path), "' is a sequence, not bulk data"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", Av(tag_path), "' is a sequence, not bulk data"));
   }
   if (e->ident() == EVR_PixelData) {
     // Encapsulated pixel data is returned decoded (all frames); native falls through.
@@ -969,8 +981,8 @@ absl::StatusOr<std::vector<FrameData>> ExtractImpl(std::string_view part10,
       absl::StatusOr<DecodedFrame> decoded = DecodeFrame(*src, f - 1);
       if (!decoded.ok()) return decoded.status();
       fd.bytes = std::move(decoded->bytes);
-      const bool stored_le = loaded->ts == kExplicitVRLittleEndian ||
-                             loaded->ts == kImplicitVRLittleEndian;
+      const bool stored_le =
+          loaded->ts == kExplicitVRLittleEndian || loaded->ts == kImplicitVRLittleEndian;
       fd.transfer_syntax_uid =
           (!native && stored_le) ? loaded->ts : std::string(kExplicitVRLittleEndian);
     }

@@ -64,7 +64,7 @@ absl::StatusOr<std::vector<FrameData>> ExtractFrames(std::string_view part10,
 
 enum class ImageFormat { kJpeg, kPng };
 struct Viewport {
-  int width = 0;   // 0 = the image's own size
+  int width = 0;  // 0 = the image's own size
   int height = 0;
 };
 // Renders one frame (1-based) to an 8-bit image (grey, or RGB for colour/palette images)

@@ -120,8 +120,8 @@ bool JpegCompress(const Image8& image, int quality, unsigned char** out, unsigne
 }
 
 void PngWrite(png_structp png, png_bytep data, png_size_t length) {
-  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<const char*>(data),
-                                                         length);
+  static_cast<std::string*>(png_get_io_ptr(png))
+      ->append(reinterpret_cast<const char*>(data), length);
 }
 void PngFlush(png_structp) {}
 void PngErrorFn(png_structp png, png_const_charp message) {
@@ -183,8 +183,8 @@ void FitToViewport(int width, int height, int max_width, int max_height, int* ou
   height = std::max(height, 1);
   double scale = 0;
   if (max_width > 0 && max_height > 0) {
-    scale = std::min(static_cast<double>(max_width) / width,
-                     static_cast<double>(max_height) / height);
+    scale =
+        std::min(static_cast<double>(max_width) / width, static_cast<double>(max_height) / height);
   } else if (max_width > 0) {
     scale = static_cast<double>(max_width) / width;
   } else if (max_height > 0) {
@@ -255,7 +255,8 @@ absl::StatusOr<std::string> EncodeJpeg(const Image8& image, int quality) {
   std::string out;
   if (ok && buffer != nullptr) out.assign(reinterpret_cast<const char*>(buffer), size);
   std::free(buffer);  // jpeg_mem_dest buffers are malloc'ed
-  if (!ok || out.empty()) return absl::InternalError(absl::StrCat("JPEG encoding failed: ", message));
+  if (!ok || out.empty())
+    return absl::InternalError(absl::StrCat("JPEG encoding failed: ", message));
   return out;
 }
 

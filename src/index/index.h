@@ -33,8 +33,8 @@ struct DatasetKey {
 
 struct DatasetRecord {
   DatasetKey key;
-  std::string time_zone;        // empty = UTC
-  std::string extra_json;       // other accepted Dataset fields, as a JSON object ("" = none)
+  std::string time_zone;   // empty = UTC
+  std::string extra_json;  // other accepted Dataset fields, as a JSON object ("" = none)
   int64_t create_time_micros = 0;
 };
 
@@ -47,31 +47,31 @@ struct StoreKey {
 
 struct StoreRecord {
   StoreKey key;
-  int64_t store_id = 0;         // internal id, assigned by the index on create; never reused
-  std::string config_json;      // the DicomStore resource without `name`, as a JSON object
+  int64_t store_id = 0;     // internal id, assigned by the index on create; never reused
+  std::string config_json;  // the DicomStore resource without `name`, as a JSON object
   int64_t create_time_micros = 0;
 };
 
 // A long-running operation, stored under a dataset.
 struct OperationRecord {
   DatasetKey dataset;
-  std::string operation_id;     // decimal string, unique within the index
+  std::string operation_id;  // decimal string, unique within the index
   std::string api_method_name;
   int64_t create_time_micros = 0;
   int64_t end_time_micros = 0;  // 0 while running
   bool done = false;
   bool cancel_requested = false;
   int64_t success = 0, failure = 0, pending = 0;
-  std::string response_json;    // set when done without error ("" otherwise)
-  std::string error_json;       // google.rpc.Status JSON when done with error ("" otherwise)
-  std::string extra_json;       // anything else a job wants to persist (its request, progress)
+  std::string response_json;  // set when done without error ("" otherwise)
+  std::string error_json;     // google.rpc.Status JSON when done with error ("" otherwise)
+  std::string extra_json;     // anything else a job wants to persist (its request, progress)
 };
 
 // An IAM policy attached to a resource name (dataset or store).
 struct PolicyRecord {
-  std::string resource;         // full resource name
-  std::string policy_json;      // the stored Policy without etag
-  std::string etag;             // changes on every successful set
+  std::string resource;     // full resource name
+  std::string policy_json;  // the stored Policy without etag
+  std::string etag;         // changes on every successful set
 };
 
 class Index {
@@ -83,9 +83,9 @@ class Index {
   virtual absl::Status CreateDataset(const DatasetRecord& record) = 0;
   virtual absl::StatusOr<DatasetRecord> GetDataset(const DatasetKey& key) = 0;
   virtual absl::StatusOr<std::vector<DatasetRecord>> ListDatasets(const std::string& project,
-                                                                   const std::string& location,
-                                                                   const std::string& after,
-                                                                   int limit) = 0;
+                                                                  const std::string& location,
+                                                                  const std::string& after,
+                                                                  int limit) = 0;
   virtual absl::Status UpdateDataset(const DatasetRecord& record) = 0;
   // Removes the dataset, its stores (and everything they hold), operations and policies.
   virtual absl::Status DeleteDataset(const DatasetKey& key) = 0;

@@ -30,7 +30,7 @@ struct InstanceRecord {
   std::string patient_name;        // as stored (UTF-8), exact match
   std::string patient_name_words;  // normalised words, space-separated (fuzzy prefix match)
   std::string patient_id, accession_number, referring_physician_name;
-  int32_t study_date = 0;          // YYYYMMDD, 0 = absent/invalid
+  int32_t study_date = 0;  // YYYYMMDD, 0 = absent/invalid
   // Series-level match keys.
   std::string modality;
   int64_t series_number = 0, instance_number = 0;  // ordering of retrieve results
@@ -69,7 +69,7 @@ struct SearchQuery {
   Level level = Level::kStudy;
   int64_t store_id = 0;
   std::string study_uid, series_uid, sop_instance_uid;
-  std::string patient_name;                // exact
+  std::string patient_name;  // exact
   // Fuzzy: some stored word (InstanceRecord::patient_name_words) starts with some prefix;
   // prefixes are normalised like those words. Empty prefixes are ignored; more than 64 is
   // INVALID_ARGUMENT.
@@ -84,11 +84,11 @@ struct SearchQuery {
 
 // One search result: the level's precomputed JSON plus its computed attributes.
 struct SearchRow {
-  std::string json;             // study_json / series_json / instance_json of the match
+  std::string json;  // study_json / series_json / instance_json of the match
   std::string study_uid, series_uid, sop_instance_uid;
   int64_t study_series_count = 0, study_instance_count = 0;  // for study rows
-  int64_t series_instance_count = 0;                          // for series rows
-  std::vector<std::string> modalities_in_study;               // for study rows, sorted
+  int64_t series_instance_count = 0;                         // for series rows
+  std::vector<std::string> modalities_in_study;              // for study rows, sorted
 };
 
 // Counts of a store, or of one study / series (which then counts itself as 1 at its own level:

@@ -14,7 +14,6 @@ namespace {
 using sqlite::Statement;
 using sqlite::Transaction;
 
-
 std::string DatasetName(const DatasetKey& key) {
   return absl::StrCat("projects/", key.project, "/locations/", key.location, "/datasets/",
                       key.dataset);

@@ -8,16 +8,15 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "absl/strings/str_split.h"
 #include "common/absl_view.h"
+#include "common/status_macros.h"
 #include "index/sqlite_db.h"
 
 namespace dicomstore::index {
 
 using sqlite::Statement;
 using sqlite::Transaction;
-
 
 struct SqliteInstanceIndex::StudyRow {
   int64_t id = 0, store_id = 0;

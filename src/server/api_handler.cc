@@ -31,8 +31,10 @@ Route Classify(const std::vector<std::string>& s) {
   if (s.size() < 5 || s[0] != "projects" || s[2] != "locations" || s[4] != "datasets")
     return Route::kUnknown;
   switch (s.size()) {
-    case 5: return Route::kDatasets;
-    case 6: return Route::kDataset;
+    case 5:
+      return Route::kDatasets;
+    case 6:
+      return Route::kDataset;
     case 7:
       if (s[6] == "dicomStores") return Route::kDicomStores;
       if (s[6] == "operations") return Route::kOperations;
@@ -41,7 +43,8 @@ Route Classify(const std::vector<std::string>& s) {
       if (s[6] == "dicomStores") return Route::kDicomStore;
       if (s[6] == "operations") return Route::kOperation;
       return Route::kUnknown;
-    default: return Route::kUnknown;
+    default:
+      return Route::kUnknown;
   }
 }
 
@@ -72,7 +75,8 @@ bool MakeCall(const std::vector<std::string>& seg, Call* call) {
 // A DICOMweb call: projects/p/locations/l/datasets/d/dicomStores/s/dicomWeb/...
 std::optional<DicomWebPath> AsDicomWeb(const Call& call) {
   const std::vector<std::string>& s = call.segments;
-  if (s.size() < 9 || s[8] != "dicomWeb" || Classify({s.begin(), s.begin() + 8}) != Route::kDicomStore)
+  if (s.size() < 9 || s[8] != "dicomWeb" ||
+      Classify({s.begin(), s.begin() + 8}) != Route::kDicomStore)
     return std::nullopt;
   DicomWebPath path;
   path.store_name = absl::StrJoin(s.begin(), s.begin() + 8, "/");
@@ -88,8 +92,7 @@ absl::Status CheckQuery(const Call& call, std::initializer_list<std::string_view
     bool ok = false;
     for (std::string_view a : allowed) ok = ok || p.name == a;
     if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown query parameter \"", p.name, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter \"", p.name, "\""));
     }
   }
   return absl::OkStatus();
@@ -166,9 +169,8 @@ std::optional<HttpResponse> Dispatch(service::AdminService* admin,
         });
       }
       if (m == "GET") {
-        return WithoutBody(call, {"pageSize", "pageToken"}, [&] {
-          return admin->ListDatasets(ParentOf(call), ListParams(call));
-        });
+        return WithoutBody(call, {"pageSize", "pageToken"},
+                           [&] { return admin->ListDatasets(ParentOf(call), ListParams(call)); });
       }
       break;
     case Route::kDataset:
@@ -209,9 +211,8 @@ std::optional<HttpResponse> Dispatch(service::AdminService* admin,
       break;
     case Route::kOperations:
       if (m == "GET") {
-        return WithoutBody(call, {"pageSize", "pageToken", "filter"}, [&] {
-          return admin->ListOperations(ParentOf(call), ListParams(call));
-        });
+        return WithoutBody(call, {"pageSize", "pageToken", "filter"},
+                           [&] { return admin->ListOperations(ParentOf(call), ListParams(call)); });
       }
       break;
     case Route::kOperation:
@@ -219,7 +220,8 @@ std::optional<HttpResponse> Dispatch(service::AdminService* admin,
         return WithoutBody(call, {}, [&] { return admin->GetOperation(call.name); });
       }
       break;
-    case Route::kUnknown: break;
+    case Route::kUnknown:
+      break;
   }
   return std::nullopt;
 }

@@ -11,11 +11,20 @@ std::string Escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -40,9 +49,10 @@ void WritePersonName(const Json& pn, int number, std::string* out) {
     size_t start = 0;
     for (int i = 0; i < 5 && start <= value.size(); ++i) {
       size_t caret = value.find('^', start);
-      std::string part = value.substr(start, caret == std::string::npos ? std::string::npos
-                                                                       : caret - start);
-      if (!part.empty()) absl::StrAppend(out, "<", kParts[i], ">", Escape(part), "</", kParts[i], ">");
+      std::string part =
+          value.substr(start, caret == std::string::npos ? std::string::npos : caret - start);
+      if (!part.empty())
+        absl::StrAppend(out, "<", kParts[i], ">", Escape(part), "</", kParts[i], ">");
       if (caret == std::string::npos) break;
       start = caret + 1;
     }

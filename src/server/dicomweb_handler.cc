@@ -123,7 +123,6 @@ class StowSink : public BodySink {
 
 // --- negotiation -----------------------------------------------------------------------
 
-
 // One representation the client accepts: the media type of each part, its transfer syntax
 // ("*" = as stored, "" = whatever the stored data is), and single-part vs multipart.
 struct Choice {
@@ -167,8 +166,8 @@ absl::StatusOr<std::vector<Choice>> Candidates(std::string_view accept,
     }
   }
   if (out.empty()) {
-    return NotAcceptable(absl::StrCat("no representation in Accept \"", Av(accept),
-                                      "\" can be produced here"));
+    return NotAcceptable(
+        absl::StrCat("no representation in Accept \"", Av(accept), "\" can be produced here"));
   }
   return out;
 }
@@ -227,8 +226,8 @@ HttpResponse MultipartResponse(std::vector<OutgoingPart> parts, const std::strin
   auto source = std::make_unique<MultipartSource>(boundary, std::move(parts));
   HttpResponse r;
   r.headers.push_back(
-      {"Content-Type", absl::StrCat("multipart/related; type=\"", type, "\"; transfer-syntax=",
-                                    ts, "; boundary=", boundary)});
+      {"Content-Type", absl::StrCat("multipart/related; type=\"", type, "\"; transfer-syntax=", ts,
+                                    "; boundary=", boundary)});
   r.content_length = source->KnownLength();
   r.source = std::move(source);
   return r;
@@ -265,10 +264,10 @@ absl::StatusOr<dicom::Viewport> ParseViewport(const std::string& value) {
 // not fit the instance (frame out of range, unknown bulk data path) stay 400.
 absl::Status PixelStatus(const absl::Status& s) {
   if (absl::IsFailedPrecondition(s) || absl::IsInternal(s)) {
-    return WithHttpStatus(absl::FailedPreconditionError(absl::StrCat(
-                              "the stored data cannot be provided in the requested form: ",
-                              s.message())),
-                          406);
+    return WithHttpStatus(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the stored data cannot be provided in the requested form: ", s.message())),
+        406);
   }
   return s;
 }
@@ -307,9 +306,9 @@ std::optional<BodyPlan> DicomWebHandler::PlanStow(const HttpRequest& head,
   if (mt->Essence() == "multipart/related") {
     std::string type = absl::AsciiStrToLower(mt->Param("type"));
     if (!type.empty() && type != "application/dicom") {
-      return refuse(absl::InvalidArgumentError(absl::StrCat(
-          "unsupported multipart type \"", type,
-          "\": this server stores Part 10 instances (type=\"application/dicom\")")));
+      return refuse(absl::InvalidArgumentError(
+          absl::StrCat("unsupported multipart type \"", type,
+                       "\": this server stores Part 10 instances (type=\"application/dicom\")")));
     }
     absl::StatusOr<std::string> b = MultipartBoundary(content_type);
     if (!b.ok()) return refuse(b.status());
@@ -345,11 +344,10 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
     if (m != "GET") return ErrorResponse(absl::NotFoundError("unknown method"));
     if (path.verb == "getStudyMetrics" && r.size() == 2 && r[0] == "studies")
       return json(service_->StudyMetrics(path.store_name, r[1]));
-    if (path.verb == "getSeriesMetrics" && r.size() == 4 && r[0] == "studies" &&
-        r[2] == "series")
+    if (path.verb == "getSeriesMetrics" && r.size() == 4 && r[0] == "studies" && r[2] == "series")
       return json(service_->SeriesMetrics(path.store_name, r[1], r[3]));
-    if (path.verb == "getStorageInfo" && r.size() == 6 && r[0] == "studies" &&
-        r[2] == "series" && r[4] == "instances")
+    if (path.verb == "getStorageInfo" && r.size() == 6 && r[0] == "studies" && r[2] == "series" &&
+        r[4] == "instances")
       return json(service_->InstanceStorageInfo(path.store_name, r[1], r[3], r[5]));
     return ErrorResponse(absl::NotFoundError(absl::StrCat("unknown method :", path.verb)));
   }
@@ -517,11 +515,11 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
                         *std::move(image));
   }
   if (tail.size() == 2 && tail[0] == "frames") {
-    absl::StatusOr<std::vector<Choice>> choices = Candidates(
-        accept,
-        {"application/octet-stream", "image/jpeg", "image/jls", "image/jp2", "image/jphc",
-         "image/dicom-rle"},
-        false);
+    absl::StatusOr<std::vector<Choice>> choices =
+        Candidates(accept,
+                   {"application/octet-stream", "image/jpeg", "image/jls", "image/jp2",
+                    "image/jphc", "image/dicom-rle"},
+                   false);
     if (!choices.ok()) return ErrorResponse(choices.status());
     const std::string& stored = one->front().record.transfer_syntax_uid;
     // Octet-stream: decoded (Explicit VR LE) or as stored ("*"). Image types: the stored
@@ -532,8 +530,7 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       const std::vector<std::string>* syntaxes = FrameSyntaxes(c.media_type);
       return syntaxes != nullptr &&
              std::find(syntaxes->begin(), syntaxes->end(), stored) != syntaxes->end() &&
-             (c.transfer_syntax.empty() || c.transfer_syntax == "*" ||
-              c.transfer_syntax == stored);
+             (c.transfer_syntax.empty() || c.transfer_syntax == "*" || c.transfer_syntax == stored);
     };
     auto choice = std::find_if(choices->begin(), choices->end(), usable);
     if (choice == choices->end()) {
@@ -544,8 +541,8 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
     }
     absl::StatusOr<std::vector<int>> list = ParseFrameList(tail[1]);
     if (!list.ok()) return ErrorResponse(list.status());
-    bool native = choice->media_type == "application/octet-stream" &&
-                  choice->transfer_syntax != "*";
+    bool native =
+        choice->media_type == "application/octet-stream" && choice->transfer_syntax != "*";
     absl::StatusOr<std::vector<dicom::FrameData>> frames =
         dicom::ExtractFrames(bytes, *list, native);
     if (!frames.ok()) return PixelError(frames.status());

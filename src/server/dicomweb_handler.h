@@ -17,9 +17,9 @@ namespace dicomstore::server {
 
 // A request path below a store's dicomWeb root.
 struct DicomWebPath {
-  std::string store_name;          // projects/.../dicomStores/{s}
-  std::vector<std::string> rest;   // segments after "dicomWeb", custom verb removed
-  std::string verb;                // ":getStudyMetrics" etc. without the colon
+  std::string store_name;         // projects/.../dicomStores/{s}
+  std::vector<std::string> rest;  // segments after "dicomWeb", custom verb removed
+  std::string verb;               // ":getStudyMetrics" etc. without the colon
 };
 
 class DicomWebHandler {

@@ -26,16 +26,16 @@
 namespace dicomstore::server {
 
 struct HttpHeader {
-  std::string name;   // as received / to send
+  std::string name;  // as received / to send
   std::string value;
 };
 
 struct HttpRequest {
-  std::string method;           // "GET", "POST", ...
-  std::string target;           // raw request target, e.g. "/v1/projects/p?x=1"
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // raw request target, e.g. "/v1/projects/p?x=1"
   std::vector<HttpHeader> headers;
-  std::string body;             // filled when the body is buffered
-  std::string remote;           // peer address, for logs
+  std::string body;    // filled when the body is buffered
+  std::string remote;  // peer address, for logs
 
   // Case-insensitive header lookup; empty when absent.
   std::string_view Header(std::string_view name) const;
@@ -70,16 +70,16 @@ class BodySource {
 
 struct HttpResponse {
   int status = 200;
-  std::vector<HttpHeader> headers;    // Content-Length is set by the transport
-  std::string body;                   // used when `source` is null
-  std::unique_ptr<BodySource> source; // streamed (chunked) when set
+  std::vector<HttpHeader> headers;         // Content-Length is set by the transport
+  std::string body;                        // used when `source` is null
+  std::unique_ptr<BodySource> source;      // streamed (chunked) when set
   std::optional<uint64_t> content_length;  // known length of `source`, if any
 };
 
 // What to do with a request body, decided from the head alone.
 struct BodyPlan {
-  uint64_t buffer_limit = 10 << 20;     // buffered body limit; over it -> Error()
-  std::unique_ptr<BodySink> sink;       // stream into this instead of buffering
+  uint64_t buffer_limit = 10 << 20;  // buffered body limit; over it -> Error()
+  std::unique_ptr<BodySink> sink;    // stream into this instead of buffering
   // Set when the request is refused before reading the body (e.g. route not found);
   // the body is then drained (bounded) or the connection closed.
   std::optional<HttpResponse> immediate;
@@ -100,10 +100,10 @@ class HttpHandler {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;              // 0 = pick a free port (see HttpServer::port())
+  uint16_t port = 8080;  // 0 = pick a free port (see HttpServer::port())
   int io_threads = 2;
   int worker_threads = 8;
-  bool access_log = true;            // one line per request on stderr
+  bool access_log = true;  // one line per request on stderr
 };
 
 class HttpServer {

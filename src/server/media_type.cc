@@ -73,8 +73,8 @@ absl::StatusOr<MediaType> ParseOne(std::string_view text, size_t* pos) {
       // Tokens; UIDs and boundaries may also carry characters like '=' in the wild, so
       // read up to the next separator rather than strictly token characters.
       size_t start = *pos;
-      while (*pos < text.size() && text[*pos] != ';' && text[*pos] != ',' &&
-             text[*pos] != ' ' && text[*pos] != '\t')
+      while (*pos < text.size() && text[*pos] != ';' && text[*pos] != ',' && text[*pos] != ' ' &&
+             text[*pos] != '\t')
         ++*pos;
       value = std::string(text.substr(start, *pos - start));
     }

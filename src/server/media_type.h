@@ -15,8 +15,8 @@
 namespace dicomstore::server {
 
 struct MediaType {
-  std::string type;     // "multipart"
-  std::string subtype;  // "related"
+  std::string type;                                         // "multipart"
+  std::string subtype;                                      // "related"
   std::vector<std::pair<std::string, std::string>> params;  // in order
 
   std::string Essence() const { return type + "/" + subtype; }

@@ -116,8 +116,8 @@ absl::Status MultipartParser::Process() {
           }
         }
         if (end > limits_.max_header_bytes) {
-          return Fail(absl::InvalidArgumentError(absl::StrCat(
-              "multipart part headers exceed ", limits_.max_header_bytes, " bytes")));
+          return Fail(absl::InvalidArgumentError(
+              absl::StrCat("multipart part headers exceed ", limits_.max_header_bytes, " bytes")));
         }
         if (++parts_ > limits_.max_parts) {
           return Fail(absl::InvalidArgumentError(
@@ -134,8 +134,8 @@ absl::Status MultipartParser::Process() {
         size_t at = rest.find(delimiter_);
         if (at == std::string_view::npos) {
           // Everything except a possible partial delimiter at the end is content.
-          size_t safe = rest.size() >= delimiter_.size() ? rest.size() - (delimiter_.size() - 1)
-                                                         : 0;
+          size_t safe =
+              rest.size() >= delimiter_.size() ? rest.size() - (delimiter_.size() - 1) : 0;
           if (safe > 0) {
             if (absl::Status s = listener_->OnPartData(rest.substr(0, safe)); !s.ok())
               return Fail(s);
@@ -167,8 +167,8 @@ absl::Status MultipartParser::Finish() {
     return Fail(absl::InvalidArgumentError(
         "malformed multipart body: the boundary from Content-Type never appears"));
   }
-  return Fail(absl::InvalidArgumentError(
-      "truncated multipart body: the closing boundary is missing"));
+  return Fail(
+      absl::InvalidArgumentError("truncated multipart body: the closing boundary is missing"));
 }
 
 absl::StatusOr<std::string> MultipartBoundary(std::string_view content_type) {

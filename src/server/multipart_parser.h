@@ -31,7 +31,7 @@ class MultipartListener {
 struct MultipartLimits {
   size_t max_header_bytes = 16 * 1024;  // per part
   size_t max_parts = 100000;
-  size_t max_boundary_length = 70;      // RFC 2046
+  size_t max_boundary_length = 70;  // RFC 2046
 };
 
 class MultipartParser {
@@ -55,7 +55,7 @@ class MultipartParser {
   MultipartListener* listener_;
   MultipartLimits limits_;
   State state_ = State::kPreamble;
-  std::string buffer_;     // unconsumed input
+  std::string buffer_;  // unconsumed input
   size_t parts_ = 0;
 };
 

@@ -101,8 +101,8 @@ absl::StatusOr<bool> MultipartSource::Next(std::string* out) {
     if (!part.file_path.empty()) {
       fd_ = ::open(part.file_path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd_ < 0) {
-        return absl::InternalError(absl::StrCat("a stored instance cannot be opened: ",
-                                                std::strerror(errno)));
+        return absl::InternalError(
+            absl::StrCat("a stored instance cannot be opened: ", std::strerror(errno)));
       }
       remaining_ = part.file_size;
       if (remaining_ == 0) {

@@ -35,7 +35,7 @@ class MultipartSource : public BodySource {
   std::string boundary_;
   std::vector<OutgoingPart> parts_;
   size_t next_part_ = 0;
-  int fd_ = -1;           // file of the part being streamed
+  int fd_ = -1;  // file of the part being streamed
   uint64_t remaining_ = 0;
   bool closed_ = false;
 };

@@ -44,8 +44,8 @@ absl::StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_spac
 
 bool IsSystemParameter(std::string_view name) {
   static constexpr std::array<std::string_view, 11> kSystem = {
-      "$.xgafv", "access_token", "alt",         "callback",   "fields",         "key",
-      "oauth_token", "prettyPrint", "quotaUser", "uploadType", "upload_protocol"};
+      "$.xgafv",     "access_token", "alt",       "callback",   "fields",         "key",
+      "oauth_token", "prettyPrint",  "quotaUser", "uploadType", "upload_protocol"};
   for (std::string_view s : kSystem) {
     if (s == name) return true;
   }

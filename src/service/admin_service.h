@@ -12,8 +12,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "common/proto_json.h"
 #include "blobs/blob_store.h"
+#include "common/proto_json.h"
 #include "index/index.h"
 
 namespace dicomstore::service {
@@ -56,8 +56,7 @@ class AdminService {
 
   // IAM on datasets and DICOM stores. `requested_version` is the raw
   // options.requestedPolicyVersion query value ("" = unset).
-  absl::StatusOr<Json> GetIamPolicy(std::string_view resource,
-                                    std::string_view requested_version);
+  absl::StatusOr<Json> GetIamPolicy(std::string_view resource, std::string_view requested_version);
   absl::StatusOr<Json> SetIamPolicy(std::string_view resource, const Json& body);
   absl::StatusOr<Json> TestIamPermissions(std::string_view resource, const Json& body);
 

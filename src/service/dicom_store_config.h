@@ -21,7 +21,8 @@ absl::StatusOr<Json> NormalizeDicomStoreConfig(const Json& body);
 
 // Applies `fields` (from an update mask) of the normalised `patch` onto `current`: each
 // masked field is replaced wholesale, or removed when absent from `patch`.
-Json ApplyDicomStoreMask(const Json& current, const Json& patch, const std::set<std::string>& fields);
+Json ApplyDicomStoreMask(const Json& current, const Json& patch,
+                         const std::set<std::string>& fields);
 
 // The DicomStore resource: {"name": ..., <config fields>}.
 Json RenderDicomStore(const std::string& name, const Json& config);

@@ -11,7 +11,8 @@ namespace dicomstore::service {
 namespace {
 
 absl::Status InstanceNotFound(const absl::Status& s, std::string_view what) {
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat(std::string(what), " not found"));
+  if (absl::IsNotFound(s))
+    return absl::NotFoundError(absl::StrCat(std::string(what), " not found"));
   return s;
 }
 
@@ -52,8 +53,8 @@ absl::StatusOr<std::unique_ptr<StowRequest>> DicomWebService::BeginStow(
 }
 
 absl::StatusOr<std::vector<InstanceToSend>> DicomWebService::Instances(
-    std::string_view store_name, const std::string& study,
-    const std::optional<std::string>& series, const std::optional<std::string>& sop) {
+    std::string_view store_name, const std::string& study, const std::optional<std::string>& series,
+    const std::optional<std::string>& sop) {
   absl::StatusOr<StoreRef> store = ResolveStore(store_name);
   if (!store.ok()) return store.status();
   std::vector<index::InstanceRecord> records;
@@ -82,8 +83,7 @@ absl::StatusOr<std::string> DicomWebService::Metadata(std::string_view store_nam
                                                       const std::optional<std::string>& series,
                                                       const std::optional<std::string>& sop,
                                                       const std::string& base_url) {
-  absl::StatusOr<std::vector<InstanceToSend>> instances =
-      Instances(store_name, study, series, sop);
+  absl::StatusOr<std::vector<InstanceToSend>> instances = Instances(store_name, study, series, sop);
   if (!instances.ok()) return instances.status();
   const std::string studies_url =
       absl::StrCat(DicomWebUrl(base_url, std::string(store_name)), "/studies/");
@@ -92,18 +92,17 @@ absl::StatusOr<std::string> DicomWebService::Metadata(std::string_view store_nam
     const index::InstanceRecord& r = (*instances)[i].record;
     if (i > 0) out.push_back(',');
     // The stored JSON is compact, so relative BulkDataURIs appear in exactly this form.
-    std::string prefix = absl::StrCat("\"BulkDataURI\":\"", studies_url, r.study_uid, "/series/",
-                                      r.series_uid, "/instances/", r.sop_instance_uid,
-                                      "/bulkdata/");
+    std::string prefix =
+        absl::StrCat("\"BulkDataURI\":\"", studies_url, r.study_uid, "/series/", r.series_uid,
+                     "/instances/", r.sop_instance_uid, "/bulkdata/");
     out += absl::StrReplaceAll(r.instance_json, {{"\"BulkDataURI\":\"bulkdata/", prefix}});
   }
   out.push_back(']');
   return out;
 }
 
-absl::Status DicomWebService::DeleteInstance(std::string_view store_name,
-                                             const std::string& study, const std::string& series,
-                                             const std::string& sop) {
+absl::Status DicomWebService::DeleteInstance(std::string_view store_name, const std::string& study,
+                                             const std::string& series, const std::string& sop) {
   absl::StatusOr<StoreRef> store = ResolveStore(store_name);
   if (!store.ok()) return store.status();
   absl::StatusOr<std::vector<std::string>> freed =
@@ -185,8 +184,8 @@ absl::StatusOr<Json> DicomWebService::InstanceStorageInfo(std::string_view store
   Json out = Json::object();
   out["referencedResource"] = absl::StrCat(store->name, "/dicomWeb/studies/", study, "/series/",
                                            series, "/instances/", sop);
-  out["structuredStorageInfo"] = Json{{"sizeBytes", Int64Json(static_cast<int64_t>(
-                                                        r->instance_json.size()))}};
+  out["structuredStorageInfo"] =
+      Json{{"sizeBytes", Int64Json(static_cast<int64_t>(r->instance_json.size()))}};
   out["blobStorageInfo"] =
       Json{{"sizeBytes", Int64Json(r->size_bytes)}, {"storageClass", "STANDARD"}};
   return out;

@@ -20,9 +20,9 @@ inline constexpr std::string_view kEmptyPolicyEtag = "ACAB";
 absl::StatusOr<Json> NormalizePolicy(const Json& policy);
 
 struct SetPolicyRequest {
-  Json policy;                         // normalised, without etag
-  std::string etag;                    // the caller's etag ("" = unconditional)
-  std::vector<std::string> mask;       // policy fields to replace (default bindings, etag)
+  Json policy;                    // normalised, without etag
+  std::string etag;               // the caller's etag ("" = unconditional)
+  std::vector<std::string> mask;  // policy fields to replace (default bindings, etag)
 };
 absl::StatusOr<SetPolicyRequest> ParseSetIamPolicyRequest(const Json& body);
 

@@ -41,7 +41,8 @@ void IngestQueue::Run() {
       if (queue_.empty()) return;
       // Take whole submissions while the batch has room (always at least one).
       size_t count = 0;
-      while (!queue_.empty() && (batch.empty() || count + queue_.front()->items.size() <= max_batch_)) {
+      while (!queue_.empty() &&
+             (batch.empty() || count + queue_.front()->items.size() <= max_batch_)) {
         count += queue_.front()->items.size();
         batch.push_back(queue_.front());
         queue_.pop_front();

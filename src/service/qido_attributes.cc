@@ -119,13 +119,16 @@ const std::vector<uint32_t>& DefaultAttributes(QidoLevel level) {
   static const std::vector<uint32_t> kSeries = {0x00080005, 0x00080060, 0x00080201,
                                                 0x0008103E, 0x0020000D, 0x0020000E,
                                                 0x00400244, 0x00400245, 0x00400275};
-  static const std::vector<uint32_t> kInstance = {
-      0x00080005, 0x00080016, 0x00080018, 0x00080056, 0x00080201, 0x0020000D,
-      0x0020000E, 0x00200013, 0x00280008, 0x00280010, 0x00280011, 0x00280100};
+  static const std::vector<uint32_t> kInstance = {0x00080005, 0x00080016, 0x00080018, 0x00080056,
+                                                  0x00080201, 0x0020000D, 0x0020000E, 0x00200013,
+                                                  0x00280008, 0x00280010, 0x00280011, 0x00280100};
   switch (level) {
-    case QidoLevel::kStudy: return kStudy;
-    case QidoLevel::kSeries: return kSeries;
-    case QidoLevel::kInstance: break;
+    case QidoLevel::kStudy:
+      return kStudy;
+    case QidoLevel::kSeries:
+      return kSeries;
+    case QidoLevel::kInstance:
+      break;
   }
   return kInstance;
 }
@@ -139,9 +142,12 @@ const std::vector<uint32_t>& ExtendedAttributes(QidoLevel level) {
   static const std::vector<uint32_t> kSeries = {0x00200011, 0x00200060, 0x00080021, 0x00080031};
   static const std::vector<uint32_t> kNone;
   switch (level) {
-    case QidoLevel::kStudy: return kStudy;
-    case QidoLevel::kSeries: return kSeries;
-    case QidoLevel::kInstance: break;
+    case QidoLevel::kStudy:
+      return kStudy;
+    case QidoLevel::kSeries:
+      return kSeries;
+    case QidoLevel::kInstance:
+      break;
   }
   return kNone;
 }
@@ -152,9 +158,12 @@ const std::vector<uint32_t>& MatchKeys(QidoLevel level) {
   static const std::vector<uint32_t> kSeries = Union(kStudy, {0x0020000E, 0x00080060});
   static const std::vector<uint32_t> kInstance = Union(kSeries, {0x00080018});
   switch (level) {
-    case QidoLevel::kStudy: return kStudy;
-    case QidoLevel::kSeries: return kSeries;
-    case QidoLevel::kInstance: break;
+    case QidoLevel::kStudy:
+      return kStudy;
+    case QidoLevel::kSeries:
+      return kSeries;
+    case QidoLevel::kInstance:
+      break;
   }
   return kInstance;
 }
@@ -166,9 +175,12 @@ const std::vector<uint32_t>& ComputedAttributes(QidoLevel level) {
   static const std::vector<uint32_t> kSeries = {tags::kNumberOfSeriesRelatedInstances};
   static const std::vector<uint32_t> kNone;
   switch (level) {
-    case QidoLevel::kStudy: return kStudy;
-    case QidoLevel::kSeries: return kSeries;
-    case QidoLevel::kInstance: break;
+    case QidoLevel::kStudy:
+      return kStudy;
+    case QidoLevel::kSeries:
+      return kSeries;
+    case QidoLevel::kInstance:
+      break;
   }
   return kNone;
 }
@@ -180,9 +192,12 @@ const std::vector<uint32_t>& StoredLevelAttributes(QidoLevel level) {
       Union(DefaultAttributes(QidoLevel::kSeries), ExtendedAttributes(QidoLevel::kSeries));
   static const std::vector<uint32_t> kInstance = DefaultAttributes(QidoLevel::kInstance);
   switch (level) {
-    case QidoLevel::kStudy: return kStudy;
-    case QidoLevel::kSeries: return kSeries;
-    case QidoLevel::kInstance: break;
+    case QidoLevel::kStudy:
+      return kStudy;
+    case QidoLevel::kSeries:
+      return kSeries;
+    case QidoLevel::kInstance:
+      break;
   }
   return kInstance;
 }

@@ -28,9 +28,12 @@ Limits LimitsFor(QidoLevel level) {
 
 std::string_view LevelName(QidoLevel level) {
   switch (level) {
-    case QidoLevel::kStudy: return "study";
-    case QidoLevel::kSeries: return "series";
-    case QidoLevel::kInstance: break;
+    case QidoLevel::kStudy:
+      return "study";
+    case QidoLevel::kSeries:
+      return "series";
+    case QidoLevel::kInstance:
+      break;
   }
   return "instance";
 }
@@ -68,7 +71,8 @@ absl::Status ParseDateRange(std::string_view value, index::SearchQuery* q) {
     ok = !value.empty() && parse(value, &q->study_date_from);
     q->study_date_to = q->study_date_from;
   } else {
-    ok = (dash > 0 || dash + 1 < value.size()) && parse(value.substr(0, dash), &q->study_date_from) &&
+    ok = (dash > 0 || dash + 1 < value.size()) &&
+         parse(value.substr(0, dash), &q->study_date_from) &&
          parse(value.substr(dash + 1), &q->study_date_to);
   }
   if (!ok) {
@@ -145,21 +149,36 @@ absl::StatusOr<ParsedQuery> ParseQuery(QidoLevel level, const QueryParams& param
             absl::StrCat("UID lists are not supported for ", name, "; give one UID"));
       }
       switch (*tag) {
-        case tags::kStudyInstanceUID: q.study_uid = value; break;
-        case tags::kSeriesInstanceUID: q.series_uid = value; break;
-        case tags::kSOPInstanceUID: q.sop_instance_uid = value; break;
+        case tags::kStudyInstanceUID:
+          q.study_uid = value;
+          break;
+        case tags::kSeriesInstanceUID:
+          q.series_uid = value;
+          break;
+        case tags::kSOPInstanceUID:
+          q.sop_instance_uid = value;
+          break;
         case tags::kPatientName:
           patient_name = value;
           has_patient_name = true;
           break;
-        case tags::kPatientID: q.patient_id = value; break;
-        case tags::kAccessionNumber: q.accession_number = value; break;
-        case tags::kReferringPhysicianName: q.referring_physician_name = value; break;
-        case tags::kModality: q.modality = value; break;
+        case tags::kPatientID:
+          q.patient_id = value;
+          break;
+        case tags::kAccessionNumber:
+          q.accession_number = value;
+          break;
+        case tags::kReferringPhysicianName:
+          q.referring_physician_name = value;
+          break;
+        case tags::kModality:
+          q.modality = value;
+          break;
         case tags::kStudyDate:
           if (absl::Status s = ParseDateRange(value, &q); !s.ok()) return s;
           break;
-        default: break;
+        default:
+          break;
       }
     }
   }

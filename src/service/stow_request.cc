@@ -48,9 +48,11 @@ struct StowRequest::Part {
   std::future<PartResult> result;
 };
 
-StowRequest::StowRequest(DicomWebService* service, StoreRef store,
-                         std::optional<std::string> study, std::string base_url)
-    : service_(service), store_(std::move(store)), study_(std::move(study)),
+StowRequest::StowRequest(DicomWebService* service, StoreRef store, std::optional<std::string> study,
+                         std::string base_url)
+    : service_(service),
+      store_(std::move(store)),
+      study_(std::move(study)),
       base_url_(std::move(base_url)) {}
 
 StowRequest::~StowRequest() {
@@ -71,12 +73,12 @@ StowRequest::~StowRequest() {
 
 void StowRequest::BeginPart(std::string_view content_type) {
   auto part = std::make_unique<Part>();
-  std::string essence =
-      absl::AsciiStrToLower(absl::StripAsciiWhitespace(Av(content_type.substr(0, content_type.find(';')))));
+  std::string essence = absl::AsciiStrToLower(
+      absl::StripAsciiWhitespace(Av(content_type.substr(0, content_type.find(';')))));
   if (!essence.empty() && essence != "application/dicom") {
-    part->failure = absl::StrCat(
-        "unsupported part Content-Type \"", Av(content_type),
-        "\": only application/dicom (Part 10) instances are accepted in this request");
+    part->failure =
+        absl::StrCat("unsupported part Content-Type \"", Av(content_type),
+                     "\": only application/dicom (Part 10) instances are accepted in this request");
   } else {
     absl::StatusOr<std::unique_ptr<blobs::BlobWriter>> writer =
         service_->blobs_->Create(store_.store_id);
@@ -199,8 +201,9 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
       case index::InsertOutcome::kDuplicateSame:
         break;
       case index::InsertOutcome::kDuplicateDiffers:
-        r.failure = "an instance with the same Study/Series/SOP Instance UIDs already exists "
-                    "with different content";
+        r.failure =
+            "an instance with the same Study/Series/SOP Instance UIDs already exists "
+            "with different content";
         break;
       case index::InsertOutcome::kStudyLocked:
         r.failure = "the study or series is being deleted; retry when the deletion is done";

@@ -122,8 +122,7 @@ TEST_F(BlobStoreTest, PublishReportsInjectedFailures) {
 
 TEST_F(BlobStoreTest, RejectsMalformedKeys) {
   BlobStore store(DefaultEnv(), root_);
-  EXPECT_EQ(store.Read(1, "../../etc/passwd").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.Read(1, "../../etc/passwd").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.Remove(1, "ABC").code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -194,12 +194,11 @@ TEST_F(PixelAccessTest, PixelTranscodeEveryCorpusImageToExplicitAndImplicitLittl
     }
   }
   // The sweep really covered the compressed syntaxes.
-  for (const char* ts : {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
-                         "1.2.840.10008.1.2.4.53", "1.2.840.10008.1.2.4.55",
-                         "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
-                         "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90",
-                         "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.2",
-                         "1.2.840.10008.1.2.1.99"}) {
+  for (const char* ts :
+       {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.53",
+        "1.2.840.10008.1.2.4.55", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
+        "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+        "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}) {
     EXPECT_TRUE(syntaxes.count(ts)) << ts;
   }
 }
@@ -293,8 +292,8 @@ TEST_F(PixelAccessTest, PixelJ2kPixelRepresentationMismatchKeepsTheDatasetSign) 
   ASSERT_EQ(px.size(), 512u * 512u * 2u);
   int min = 0, max = 0;
   for (size_t i = 0; i < px.size(); i += 2) {
-    const int16_t v = static_cast<int16_t>(static_cast<uint8_t>(px[i]) |
-                                           (static_cast<uint8_t>(px[i + 1]) << 8));
+    const int16_t v =
+        static_cast<int16_t>(static_cast<uint8_t>(px[i]) | (static_cast<uint8_t>(px[i + 1]) << 8));
     min = std::min<int>(min, v);
     max = std::max<int>(max, v);
   }
@@ -485,7 +484,10 @@ TEST_F(PixelAccessTest, PixelFragmentsAreGroupedIntoFrames) {
 TEST_F(PixelAccessTest, PixelOneBitFramesAreRealignedToBitZero) {
   // 3 frames of 3x3 1-bit pixels = 27 bits, LSB first. Frame 2 = bits 9..17.
   // Frame pixels: f1 = 101010101, f2 = 111000111, f3 = 000111000 (first pixel first).
-  const std::string bits = "101010101" "111000111" "000111000";
+  const std::string bits =
+      "101010101"
+      "111000111"
+      "000111000";
   std::string packed(4, '\0');
   for (size_t i = 0; i < bits.size(); ++i) {
     if (bits[i] == '1') packed[i / 8] = static_cast<char>(packed[i / 8] | (1 << (i % 8)));
@@ -623,9 +625,9 @@ TEST_F(PixelAccessTest, PixelRenderColourPaletteAndMultiFrame) {
   const PngInfo f60 = DecodePng(Render("mf-xa-jpeg-baseline-96f.dcm", 60, ImageFormat::kPng));
   EXPECT_EQ(f60.width, 512u);
   EXPECT_FALSE(f1.pixels == f60.pixels);
-  for (const char* file : {"mf-enhanced-mr-176f.dcm", "mf-paramap-float-20f.dcm",
-                           "mf-rtdose-implicit-15f.dcm", "seg-liver-1frame.dcm",
-                           "mf-sc-rgb-rle-32bit-2f.dcm", "ts-nm-j2k-lossy-91.dcm"}) {
+  for (const char* file :
+       {"mf-enhanced-mr-176f.dcm", "mf-paramap-float-20f.dcm", "mf-rtdose-implicit-15f.dcm",
+        "seg-liver-1frame.dcm", "mf-sc-rgb-rle-32bit-2f.dcm", "ts-nm-j2k-lossy-91.dcm"}) {
     SCOPED_TRACE(file);
     const PngInfo info = DecodePng(Render(file, 1, ImageFormat::kPng, {64, 64}));
     EXPECT_GT(info.width, 0u);
@@ -644,8 +646,8 @@ TEST_F(PixelAccessTest, PixelBulkDataOfNativeAndEncapsulatedPixelData) {
   EXPECT_TRUE(*px == Parse(native).Pixels());
   EXPECT_EQ(px->size(), 8192u);
   // Big endian and compressed stores give the same little-endian native bytes.
-  for (const char* file : {"ts-mr-explicit-be.dcm", "ts-mr-jpegls-lossless-80.dcm",
-                           "ts-mr-j2k-lossless-90.dcm"}) {
+  for (const char* file :
+       {"ts-mr-explicit-be.dcm", "ts-mr-jpegls-lossless-80.dcm", "ts-mr-j2k-lossless-90.dcm"}) {
     absl::StatusOr<std::string> other = ReadBulkData(CorpusFile(file), "7fe00010");
     ASSERT_TRUE(other.ok()) << file << ": " << other.status();
     EXPECT_TRUE(*other == *px) << file;
@@ -692,8 +694,8 @@ TEST_F(PixelAccessTest, PixelCorruptInputsFailCleanly) {
   EXPECT_FALSE(RenderFrame(corrupt, 1, ImageFormat::kPng, {}).ok());
   EXPECT_FALSE(ReadBulkData(corrupt, "7FE00010").ok());
 
-  for (const char* file : {"bad-truncated-pixeldata.dcm", "bad-empty-file.dcm",
-                           "bad-gzip-wrapped-mr.dcm.gz"}) {
+  for (const char* file :
+       {"bad-truncated-pixeldata.dcm", "bad-empty-file.dcm", "bad-gzip-wrapped-mr.dcm.gz"}) {
     SCOPED_TRACE(file);
     const std::string bytes = CorpusFile(file);
     // (Explicit VR LE would be the identity for the truncated file: bytes passed through.)
@@ -706,9 +708,9 @@ TEST_F(PixelAccessTest, PixelCorruptInputsFailCleanly) {
 
 TEST_F(PixelAccessTest, PixelTruncatedAndDamagedCompressedFilesNeverCrash) {
   // Cut or scramble compressed files at fixed points: any status is fine, a crash is not.
-  for (const char* file : {"ts-mr-j2k-lossless-90.dcm", "ts-ct-jpeg-lossless-70-b.dcm",
-                           "mf-sc-rgb-rle-2f.dcm", "ts-mr-jpegls-lossless-80.dcm",
-                           "ct-j2k-jp2-header.dcm"}) {
+  for (const char* file :
+       {"ts-mr-j2k-lossless-90.dcm", "ts-ct-jpeg-lossless-70-b.dcm", "mf-sc-rgb-rle-2f.dcm",
+        "ts-mr-jpegls-lossless-80.dcm", "ct-j2k-jp2-header.dcm"}) {
     SCOPED_TRACE(file);
     const std::string bytes = CorpusFile(file);
     for (int step = 1; step <= 6; ++step) {
@@ -730,9 +732,9 @@ TEST_F(PixelAccessTest, PixelTruncatedAndDamagedCompressedFilesNeverCrash) {
 }
 
 TEST_F(PixelAccessTest, PixelConcurrentCallsGiveTheSameResults) {
-  const std::vector<std::string> files = {"ts-ct-jpegls-lossless-80.dcm", "ts-mr-j2k-lossless-90.dcm",
-                                          "mf-sc-rgb-rle-2f.dcm", "ts-ct-rle.dcm",
-                                          "ts-sc-rgb-jpeg-baseline-ybr422.dcm"};
+  const std::vector<std::string> files = {"ts-ct-jpegls-lossless-80.dcm",
+                                          "ts-mr-j2k-lossless-90.dcm", "mf-sc-rgb-rle-2f.dcm",
+                                          "ts-ct-rle.dcm", "ts-sc-rgb-jpeg-baseline-ybr422.dcm"};
   std::vector<std::string> inputs, transcoded, rendered;
   for (const std::string& f : files) {
     inputs.push_back(CorpusFile(f));

@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/status_matchers.h"
 #include "index/index.h"
 #include "index/sqlite_schema.h"
+#include "testing/status_matchers.h"
 
 namespace dicomstore::index {
 namespace {

@@ -56,7 +56,8 @@ absl::Status FeedAll(MultipartParser& p, const std::string& body, size_t chunk) 
 
 TEST(MultipartParserTest, SplitsPartsAtEveryChunkSize) {
   // Contents that contain near-delimiters must come through intact.
-  std::vector<std::string> contents = {"abc", "", "\r\n--BOUNDAR not it\r\n--", std::string(5000, 'x')};
+  std::vector<std::string> contents = {"abc", "", "\r\n--BOUNDAR not it\r\n--",
+                                       std::string(5000, 'x')};
   std::string body = Body(contents, "BOUNDARY");
   for (size_t chunk : {1u, 2u, 3u, 7u, 13u, 64u, 1000u, 100000u}) {
     Collector c;
@@ -99,8 +100,7 @@ TEST(MultipartParserTest, Errors) {
   {
     Collector c;
     MultipartParser p("B", &c);
-    EXPECT_EQ(FeedAll(p, "no boundary here at all", 5).code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(FeedAll(p, "no boundary here at all", 5).code(), absl::StatusCode::kInvalidArgument);
   }
   {
     Collector c;

@@ -66,10 +66,9 @@ TEST_F(AdminServiceTest, DatasetErrors) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(admin_->CreateDataset(kLocation, "", Json::object()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(admin_->CreateDataset(kLocation, "tz", Json{{"timeZone", "Mars/Olympus"}})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      admin_->CreateDataset(kLocation, "tz", Json{{"timeZone", "Mars/Olympus"}}).status().code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(admin_->CreateDataset(kLocation, "x", Json{{"colour", "red"}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(admin_->GetDataset("projects/p/locations/us/datasets/none").status().code(),
@@ -126,12 +125,12 @@ TEST_F(AdminServiceTest, StoreCreateErrors) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(admin_->CreateDicomStore(kDataset, "", Json::object()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(admin_->CreateDicomStore(kDataset, "s2", Json{{"labels", {{"Bad", "x"}}}})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(admin_->CreateDicomStore(kDataset, "s2",
-                                     Json{{"notificationConfig", {{"pubsubTopic", "nope"}}}})
+  EXPECT_EQ(
+      admin_->CreateDicomStore(kDataset, "s2", Json{{"labels", {{"Bad", "x"}}}}).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(admin_
+                ->CreateDicomStore(kDataset, "s2",
+                                   Json{{"notificationConfig", {{"pubsubTopic", "nope"}}}})
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
@@ -144,11 +143,10 @@ TEST_F(AdminServiceTest, StoreConfigIsNormalisedAndPatchedWholesale) {
   Json body = {{"labels", {{"team", "imaging"}, {"env", "dev"}}},
                {"notificationConfig",
                 {{"pubsubTopic", "projects/p/topics/t"}, {"sendForBulkImport", false}}},
-               {"streamConfigs",
-                Json::array({{{"bigqueryDestination",
-                               {{"tableUri", "bq://p.d.t"},
-                                {"writeDisposition", "WRITE_APPEND"},
-                                {"force", false}}}}})}};
+               {"streamConfigs", Json::array({{{"bigqueryDestination",
+                                                {{"tableUri", "bq://p.d.t"},
+                                                 {"writeDisposition", "WRITE_APPEND"},
+                                                 {"force", false}}}}})}};
   CreateStore("s1", body);
   Json store = *admin_->GetDicomStore(kStore);
   EXPECT_EQ(store["notificationConfig"], (Json{{"pubsubTopic", "projects/p/topics/t"}}));
@@ -159,18 +157,18 @@ TEST_F(AdminServiceTest, StoreConfigIsNormalisedAndPatchedWholesale) {
   ASSERT_TRUE(patched.ok()) << patched.status();
   EXPECT_EQ((*patched)["labels"], (Json{{"team", "radiology"}}));
   EXPECT_FALSE(patched->contains("notificationConfig"));  // masked and absent = cleared
-  EXPECT_TRUE(patched->contains("streamConfigs"));         // not masked = kept
+  EXPECT_TRUE(patched->contains("streamConfigs"));        // not masked = kept
   EXPECT_EQ(*admin_->GetDicomStore(kStore), *patched);
 
   EXPECT_EQ(admin_->PatchDicomStore(kStore, "name", Json::object()).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(admin_->PatchDicomStore(kStore, "", Json::object()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(admin_->PatchDicomStore(kDataset + std::string("/dicomStores/zz"), "labels",
-                                    Json::object())
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      admin_->PatchDicomStore(kDataset + std::string("/dicomStores/zz"), "labels", Json::object())
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
 TEST_F(AdminServiceTest, ListStoresFiltersOnLabelsAcrossPages) {
@@ -242,8 +240,7 @@ TEST_F(AdminServiceTest, IamPolicyEtagsAndVersions) {
   auto empty = admin_->GetIamPolicy(kStore, "");
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(*empty, (Json{{"version", 1}, {"etag", "ACAB"}}));
-  EXPECT_EQ(admin_->GetIamPolicy(kStore, "2").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(admin_->GetIamPolicy(kStore, "2").status().code(), absl::StatusCode::kInvalidArgument);
 
   Json set = {{"policy",
                {{"bindings", Json::array({{{"role", "roles/healthcare.dicomViewer"},
@@ -269,9 +266,7 @@ TEST_F(AdminServiceTest, IamPolicyEtagsAndVersions) {
                                                    {"condition", {{"expression", "true"}}}}})}}}};
   EXPECT_EQ(admin_->SetIamPolicy(kStore, conditional).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(admin_->SetIamPolicy(kDataset + std::string("/dicomStores/none"), set)
-                .status()
-                .code(),
+  EXPECT_EQ(admin_->SetIamPolicy(kDataset + std::string("/dicomStores/none"), set).status().code(),
             absl::StatusCode::kNotFound);
 }
 
@@ -284,10 +279,9 @@ TEST_F(AdminServiceTest, TestIamPermissions) {
   auto missing = admin_->TestIamPermissions("projects/p/locations/us/datasets/none", body);
   ASSERT_TRUE(missing.ok()) << missing.status();
   EXPECT_EQ(*missing, Json::object());
-  EXPECT_EQ(admin_->TestIamPermissions(kDataset, Json{{"permissions", {"healthcare.*"}}})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      admin_->TestIamPermissions(kDataset, Json{{"permissions", {"healthcare.*"}}}).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

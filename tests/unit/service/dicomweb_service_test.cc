@@ -67,8 +67,8 @@ class DicomWebServiceTest : public ::testing::Test {
   }
 
   Json SearchStudies(const QueryParams& params) {
-    auto found = service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt, params,
-                                  kBase);
+    auto found =
+        service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt, params, kBase);
     EXPECT_TRUE(found.ok()) << found.status();
     return found.ok() ? *found : Json::array();
   }
@@ -97,7 +97,8 @@ TEST_F(DicomWebServiceTest, StoreSearchRetrieveRoundTrip) {
   EXPECT_TRUE(studies[0].contains("00100010"));
   EXPECT_FALSE(studies[0].contains("00201208"));  // computed attributes only when asked
 
-  Json counted = SearchStudies({{"includefield", "NumberOfStudyRelatedInstances,ModalitiesInStudy"}});
+  Json counted =
+      SearchStudies({{"includefield", "NumberOfStudyRelatedInstances,ModalitiesInStudy"}});
   EXPECT_EQ(counted[0]["00201208"]["Value"][0], 1);
   EXPECT_EQ(counted[0]["00080061"]["Value"][0], "CT");
 
@@ -157,16 +158,18 @@ TEST_F(DicomWebServiceTest, QidoRejectsUnsupportedKeysAndParsesRanges) {
   EXPECT_THAT(std::string(bad_include.status().message()),
               HasSubstr("unknown/unsupported QIDO attribute"));
   for (const char* field : {"12345678", "AvailableTransferSyntaxUID"}) {
-    EXPECT_EQ(service_->Search(kStore, QidoLevel::kInstance, std::nullopt, std::nullopt,
-                               {{"includefield", field}}, kBase)
+    EXPECT_EQ(service_
+                  ->Search(kStore, QidoLevel::kInstance, std::nullopt, std::nullopt,
+                           {{"includefield", field}}, kBase)
                   .status()
                   .code(),
               absl::StatusCode::kInvalidArgument)
         << field;
   }
   // Known attributes that a level does not hold are accepted (and simply absent).
-  EXPECT_TRUE(service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
-                               {{"includefield", "00081030,00080060"}}, kBase)
+  EXPECT_TRUE(service_
+                  ->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
+                           {{"includefield", "00081030,00080060"}}, kBase)
                   .ok());
   auto bad_limit = service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
                                     {{"limit", "x"}}, kBase);
@@ -177,8 +180,9 @@ TEST_F(DicomWebServiceTest, QidoRejectsUnsupportedKeysAndParsesRanges) {
   EXPECT_EQ(SearchStudies({{"StudyDate", "20040120-"}}).size(), 0u);
   EXPECT_EQ(SearchStudies({{"StudyDate", "-20040119"}}).size(), 1u);
   EXPECT_EQ(SearchStudies({{"00080020", "20040119"}}).size(), 1u);
-  EXPECT_EQ(service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
-                             {{"StudyDate", "2004-01"}}, kBase)
+  EXPECT_EQ(service_
+                ->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
+                         {{"StudyDate", "2004-01"}}, kBase)
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);

@@ -4,10 +4,10 @@
 #include <fstream>
 #include <memory>
 
+#include "dicom/instance_parser.h"
 #include "gtest/gtest.h"
 #include "service/admin_service.h"
 #include "service/dicomweb_service.h"
-#include "dicom/instance_parser.h"
 #include "unit/dicom/test_support.h"
 
 namespace dicomstore::service {
