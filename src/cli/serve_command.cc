@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -34,9 +35,20 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   return true;
 }
 
+// Each part of a STOW request in flight holds its temporary file open until a worker has
+// synced it, so allow as many descriptors as the system lets this process have.
+void RaiseFileLimit() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
+  RaiseFileLimit();
   server::HttpServerOptions http;
   if (!ParseListen(options.listen, &http.host, &http.port)) {
     std::cerr << "dicomstore: invalid --listen \"" << options.listen << "\" (want HOST:PORT)\n";
