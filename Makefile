@@ -38,3 +38,17 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+# libFuzzer targets (fuzz/README.md): clang build in build-fuzz, each target run for
+# FUZZ_SECONDS, one after another. FUZZ_TARGETS picks some, e.g. FUZZ_TARGETS=json.
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= multipart request_target label_filter json instance
+FUZZ_CORPUS  ?= ../shared/corpus/dicom
+.PHONY: fuzz
+fuzz:
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DDICOMSTORE_FUZZ=ON -DDICOMSTORE_TESTS=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=512 \
+	  fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_CORPUS) $(FUZZ_TARGETS)

@@ -26,7 +26,12 @@ absl::StatusOr<std::vector<HttpHeader>> ParseHeaderBlock(std::string_view block)
       return absl::InvalidArgumentError(
           absl::StrCat("malformed multipart part header \"", Av(line.substr(0, 80)), "\""));
     }
-    headers.push_back({std::string(absl::StripAsciiWhitespace(Av(line.substr(0, colon)))),
+    std::string name(absl::StripAsciiWhitespace(Av(line.substr(0, colon))));
+    if (name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed multipart part header \"", Av(line.substr(0, 80)), "\""));
+    }
+    headers.push_back({std::move(name),
                        std::string(absl::StripAsciiWhitespace(Av(line.substr(colon + 1))))});
   }
   return headers;
@@ -107,7 +112,9 @@ absl::Status MultipartParser::Process() {
           end = rest.find("\r\n\r\n");
           skip = 4;
           if (end == std::string_view::npos) {
-            if (rest.size() > limits_.max_header_bytes) {
+            // Up to 3 bytes of the terminator may already be here: count them out, so the
+            // verdict does not depend on where the network split the body.
+            if (rest.size() > limits_.max_header_bytes + 3) {
               return Fail(absl::InvalidArgumentError(absl::StrCat(
                   "multipart part headers exceed ", limits_.max_header_bytes, " bytes")));
             }

@@ -136,6 +136,25 @@ TEST(MultipartParserTest, Errors) {
   }
 }
 
+// Found by fuzz/fuzz_multipart (fuzz/regressions/multipart/).
+TEST(MultipartParserTest, HeaderWithoutNameIsRefused) {
+  Collector c;
+  MultipartParser p("a", &c);
+  EXPECT_EQ(FeedAll(p, "--a\r\n :\r\n\r\n", 100).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MultipartParserTest, HeaderLimitDoesNotDependOnChunking) {
+  MultipartLimits limits;
+  limits.max_header_bytes = 128;
+  std::string header = "X: " + std::string(125, 'h');  // exactly 128 bytes
+  std::string body = "--B\r\n" + header + "\r\n\r\nx\r\n--B--";
+  for (size_t chunk = 1; chunk <= body.size(); ++chunk) {
+    Collector c;
+    MultipartParser p("B", &c, limits);
+    ASSERT_TRUE(FeedAll(p, body, chunk).ok()) << "chunk " << chunk;
+  }
+}
+
 TEST(MultipartParserTest, BoundaryFromContentType) {
   EXPECT_EQ(*MultipartBoundary("multipart/related; type=\"application/dicom\"; boundary=abc"),
             "abc");
