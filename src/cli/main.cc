@@ -3,6 +3,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/serve_command.h"
+#include "cli/sql_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dicomstore: a DICOM store compatible with the Cloud Healthcare API v1"};
@@ -20,7 +21,16 @@ int main(int argc, char** argv) {
   bool quiet = false;
   serve_cmd->add_flag("--no-access-log", quiet, "Do not log one line per request");
 
+  dicomstore::cli::SqlOptions sql;
+  CLI::App* sql_cmd = app.add_subcommand("sql", "Run StackQL statements against a data directory");
+  sql_cmd->add_option("--data", sql.data_dir, "Data directory (index and instances)")
+      ->capture_default_str();
+  sql_cmd->add_option("-o,--output", sql.output, "Output format: table, json or csv")
+      ->capture_default_str();
+  sql_cmd->add_option("statements", sql.script, "\"STATEMENT; ...\"")->required();
+
   CLI11_PARSE(app, argc, argv);
+  if (sql_cmd->parsed()) return dicomstore::cli::RunSql(sql, std::cout, std::cerr);
   if (serve_cmd->parsed()) {
     serve.access_log = !quiet;
     return dicomstore::cli::RunServe(serve);
