@@ -20,6 +20,7 @@
 #include "index/index.h"
 #include "index/sqlite_schema.h"
 #include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace dicomstore::index {
 namespace {
@@ -76,25 +77,7 @@ std::vector<std::string> OperationIds(const std::vector<OperationRecord>& record
   return ids;
 }
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            absl::StrCat("sqlite_index_test_", getpid(), "_", counter++);
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using dicomstore::testing::TempDir;
 
 // Every behavioural test runs against an in-memory and an on-disk database.
 class SqliteIndexTest : public ::testing::TestWithParam<bool /*on_disk*/> {

@@ -20,6 +20,7 @@
 #include "index/instance_index.h"
 #include "index/sqlite_schema.h"
 #include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace dicomstore::index {
 namespace {
@@ -36,25 +37,7 @@ using dicomstore::testing::StatusIs;
 const DatasetKey kDs{"proj", "us-central1", "ds"};
 const DatasetKey kOtherDs{"proj", "us-central1", "other"};
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            absl::StrCat("sqlite_instance_index_test_", getpid(), "_", counter++);
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using dicomstore::testing::TempDir;
 
 // A complete record with distinct, predictable values; tests override what they look at.
 InstanceRecord Rec(int64_t store, const std::string& study, const std::string& series,
