@@ -22,30 +22,10 @@ namespace {
 
 using ::dicomstore::dicom::testing::CorpusDir;
 using ::dicomstore::dicom::testing::ReadFile;
+using ::dicomstore::dicom::testing::ReadManifest;
 using ::testing::HasSubstr;
 
 using Row = std::map<std::string, std::string>;
-
-std::vector<Row> ReadManifest() {
-  std::ifstream in(CorpusDir() / "MANIFEST.tsv");
-  std::string line;
-  std::vector<std::string> header;
-  std::vector<Row> rows;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, '\t')) cells.push_back(cell);
-    if (header.empty()) {
-      header = cells;
-      continue;
-    }
-    Row row;
-    for (size_t i = 0; i < header.size(); ++i) row[header[i]] = i < cells.size() ? cells[i] : "";
-    rows.push_back(row);
-  }
-  return rows;
-}
 
 int64_t IntOrZero(const std::string& s) { return s.empty() ? 0 : std::stoll(s); }
 

@@ -47,25 +47,12 @@ struct ManifestRow {
 };
 
 std::vector<ManifestRow> Manifest() {
-  std::ifstream in(CorpusDir() / "MANIFEST.tsv");
-  std::string line;
-  std::vector<std::string> header;
-  std::vector<ManifestRow> rows;
   auto num = [](const std::string& s) -> int64_t {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return 0;
     return std::stoll(s);
   };
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, '\t')) cells.push_back(cell);
-    if (header.empty()) {
-      header = cells;
-      continue;
-    }
-    std::map<std::string, std::string> m;
-    for (size_t i = 0; i < header.size(); ++i) m[header[i]] = i < cells.size() ? cells[i] : "";
+  std::vector<ManifestRow> rows;
+  for (auto& m : testing::ReadManifest()) {
     rows.push_back({m["file"], m["transfer_syntax_uid"], num(m["frames"]), num(m["rows"]),
                     num(m["cols"]), num(m["bits_allocated"])});
   }
