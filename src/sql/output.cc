@@ -137,6 +137,8 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "table") return OutputFormat::kTable;
   if (name == "json") return OutputFormat::kJson;
   if (name == "csv") return OutputFormat::kCsv;
+  if (name == "jsonl" || name == "ndjson") return OutputFormat::kJsonLines;
+  if (name == "text") return OutputFormat::kText;
   return absl::InvalidArgumentError(
       absl::StrCat("unable to create output writer for output format = '", Av(name), "'"));
 }
@@ -200,33 +202,36 @@ std::string FormatTable(const ResultSet& result) {
   return out;
 }
 
-std::string FormatJson(const ResultSet& result) {
-  if (result.rows.empty()) return "null";
-  nlohmann::json array = nlohmann::json::array();  // std::map objects: keys sorted like Go
-  for (const std::vector<Value>& row : result.rows) {
-    nlohmann::json object = nlohmann::json::object();
-    for (size_t c = 0; c < result.columns.size() && c < row.size(); ++c) {
-      const Value& v = row[c];
-      nlohmann::json& slot = object[result.columns[c]];
-      switch (v.type) {
-        case Value::Type::kNull:
-          slot = nullptr;
-          break;
-        case Value::Type::kInteger:
-          slot = std::strtoll(v.text.c_str(), nullptr, 10);
-          break;
-        case Value::Type::kReal:
-          slot = std::strtod(v.text.c_str(), nullptr);
-          break;
-        case Value::Type::kText:
-          slot = v.text;
-          break;
-      }
+namespace {
+
+// One row as Go's json.Marshal writes a map[string]any: keys sorted (std::map-backed
+// nlohmann::json), integers and reals as numbers, NULL as null.
+nlohmann::json RowObject(const std::vector<std::string>& columns, const std::vector<Value>& row) {
+  nlohmann::json object = nlohmann::json::object();
+  for (size_t c = 0; c < columns.size() && c < row.size(); ++c) {
+    const Value& v = row[c];
+    nlohmann::json& slot = object[columns[c]];
+    switch (v.type) {
+      case Value::Type::kNull:
+        slot = nullptr;
+        break;
+      case Value::Type::kInteger:
+        slot = std::strtoll(v.text.c_str(), nullptr, 10);
+        break;
+      case Value::Type::kReal:
+        slot = std::strtod(v.text.c_str(), nullptr);
+        break;
+      case Value::Type::kText:
+        slot = v.text;
+        break;
     }
-    array.push_back(std::move(object));
   }
-  const std::string dumped = array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  // Go's HTML-safe escaping.
+  return object;
+}
+
+// Compact dump with Go's HTML-safe escaping of '<', '>', '&', U+2028 and U+2029.
+std::string GoJson(const nlohmann::json& value) {
+  const std::string dumped = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string out;
   out.reserve(dumped.size());
   for (size_t i = 0; i < dumped.size(); ++i) {
@@ -244,6 +249,43 @@ std::string FormatJson(const ResultSet& result) {
     } else {
       out.push_back(c);
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatJson(const ResultSet& result) {
+  if (result.rows.empty()) return "null";
+  nlohmann::json array = nlohmann::json::array();
+  for (const std::vector<Value>& row : result.rows) array.push_back(RowObject(result.columns, row));
+  return GoJson(array);
+}
+
+std::string FormatJsonLines(const ResultSet& result) {
+  std::string out;
+  for (const std::vector<Value>& row : result.rows) {
+    out += GoJson(RowObject(result.columns, row));
+    out += "\n";
+  }
+  return out;
+}
+
+std::string FormatText(const ResultSet& result) {
+  if (result.columns.empty()) return "";
+  std::string out;
+  auto append_line = [&out](const std::vector<std::string>& fields) {
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) out.push_back('\t');
+      out += fields[i];
+    }
+    out.push_back('\n');
+  };
+  append_line(result.columns);
+  for (const std::vector<Value>& row : result.rows) {
+    std::vector<std::string> fields;
+    for (const Value& v : row) fields.push_back(CellText(v));
+    append_line(fields);
   }
   return out;
 }
@@ -299,6 +341,10 @@ std::string Format(const ResultSet& result, OutputFormat format) {
       return FormatJson(result);
     case OutputFormat::kCsv:
       return FormatCsv(result);
+    case OutputFormat::kJsonLines:
+      return FormatJsonLines(result);
+    case OutputFormat::kText:
+      return FormatText(result);
   }
   return "";
 }

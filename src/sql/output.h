@@ -5,7 +5,11 @@
 //  - json: Go's json.Marshal of []map[string]any: one compact array, keys sorted, '<', '>'
 //    and '&' escaped as \u003c, \u003e, \u0026; no rows prints "null"; no trailing newline;
 //  - csv: Go's encoding/csv: header row, ',' delimiter, "\n" line ends, quotes only when
-//    needed.
+//    needed;
+//  - jsonl (alias ndjson): the json objects, one per line, each line ending "\n"; no rows
+//    prints nothing;
+//  - text: raw rows without borders: a header line, then one line per row, cells separated
+//    by a tab (values as they are: a cell holding a tab or newline is not escaped).
 // NULL renders as "" in table and csv, null in json.
 #ifndef DICOMSTORE_SQL_OUTPUT_H_
 #define DICOMSTORE_SQL_OUTPUT_H_
@@ -18,13 +22,15 @@
 
 namespace dicomstore::sql {
 
-enum class OutputFormat { kTable, kJson, kCsv };
+enum class OutputFormat { kTable, kJson, kCsv, kJsonLines, kText };
 
 absl::StatusOr<OutputFormat> ParseOutputFormat(std::string_view name);
 
 std::string FormatTable(const ResultSet& result);
 std::string FormatJson(const ResultSet& result);
 std::string FormatCsv(const ResultSet& result, char delimiter = ',', bool header = true);
+std::string FormatJsonLines(const ResultSet& result);
+std::string FormatText(const ResultSet& result);
 std::string Format(const ResultSet& result, OutputFormat format);
 
 }  // namespace dicomstore::sql

@@ -64,8 +64,28 @@ TEST(OutputTest, Csv) {
   EXPECT_EQ(FormatCsv(r), "x\n\" lead\"\n\"a,b\"\n\"line\nbreak\"\n");
 }
 
+TEST(OutputTest, JsonLines) {
+  EXPECT_EQ(FormatJsonLines(Sample()),
+            "{\"count\":7,\"labels\":\"{\\\"env\\\":\\\"dev\\\"}\",\"name\":\"a\"}\n"
+            "{\"count\":12,\"labels\":null,\"name\":\"bb\"}\n");
+  ResultSet r;
+  r.columns = {"x"};
+  EXPECT_EQ(FormatJsonLines(r), "");
+  r.rows.push_back({Value::Text("<&>")});
+  EXPECT_EQ(FormatJsonLines(r), "{\"x\":\"\\u003c\\u0026\\u003e\"}\n");
+}
+
+TEST(OutputTest, Text) {
+  EXPECT_EQ(FormatText(Sample()), "name\tlabels\tcount\na\t{\"env\":\"dev\"}\t7\nbb\t\t12\n");
+  EXPECT_EQ(FormatText(ResultSet{}), "");
+}
+
 TEST(OutputTest, FormatNames) {
   EXPECT_EQ(*ParseOutputFormat("csv"), OutputFormat::kCsv);
+  EXPECT_EQ(*ParseOutputFormat("jsonl"), OutputFormat::kJsonLines);
+  EXPECT_EQ(*ParseOutputFormat("ndjson"), OutputFormat::kJsonLines);
+  EXPECT_EQ(*ParseOutputFormat("text"), OutputFormat::kText);
+  EXPECT_EQ(*ParseOutputFormat("table"), OutputFormat::kTable);
   EXPECT_THAT(ParseOutputFormat("xml"),
               ::dicomstore::testing::IsInvalidArgument("output format = 'xml'"));
 }
