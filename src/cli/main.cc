@@ -21,16 +21,40 @@ int main(int argc, char** argv) {
   bool quiet = false;
   serve_cmd->add_flag("--no-access-log", quiet, "Do not log one line per request");
 
+  // `sql` and `shell` take the same connection and output options.
   dicomstore::cli::SqlOptions sql;
-  CLI::App* sql_cmd = app.add_subcommand("sql", "Run StackQL statements against a data directory");
-  sql_cmd->add_option("--data", sql.data_dir, "Data directory (index and instances)")
-      ->capture_default_str();
-  sql_cmd->add_option("-o,--output", sql.output, "Output format: table, json or csv")
-      ->capture_default_str();
-  sql_cmd->add_option("statements", sql.script, "\"STATEMENT; ...\"")->required();
+  auto add_sql_options = [&sql](CLI::App* cmd) {
+    cmd->add_option("--endpoint", sql.target.endpoint,
+                    "API endpoint, e.g. http://127.0.0.1:8080 or https://healthcare.googleapis.com"
+                    " (default: in-process on --data)");
+    cmd->add_option(
+        "--auth", sql.target.auth,
+        "StackQL auth JSON for --endpoint, e.g. "
+        "'{\"google\":{\"type\":\"service_account\",\"credentialsfilepath\":\"sa.json\"}}'");
+    cmd->add_option("--data", sql.target.data_dir, "Data directory when no --endpoint is given")
+        ->capture_default_str();
+    cmd->add_option("-o,--output", sql.output, "Output format: table, json, jsonl, csv or text")
+        ->capture_default_str();
+    cmd->add_option("--page-limit", sql.target.page_limit,
+                    "Most pages fetched per list call, with a warning when reached (0 = all)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--tls-ca-bundle", sql.target.ca_bundle, "CA certificates for --endpoint");
+    cmd->add_flag("--tls-insecure", sql.target.insecure_tls,
+                  "Do not verify the endpoint's TLS certificate");
+  };
+  CLI::App* sql_cmd = app.add_subcommand("sql", "Run StackQL statements");
+  add_sql_options(sql_cmd);
+  sql_cmd->add_option("-i,--infile", sql.input_file, "Read statements from FILE ('-' = stdin)");
+  sql_cmd->add_option("statements", sql.script,
+                      "\"STATEMENT; ...\" (default: -i FILE or standard input)");
+  CLI::App* shell_cmd =
+      app.add_subcommand("shell", "Interactive StackQL shell with line editing and history");
+  add_sql_options(shell_cmd);
 
   CLI11_PARSE(app, argc, argv);
-  if (sql_cmd->parsed()) return dicomstore::cli::RunSql(sql, std::cout, std::cerr);
+  if (sql_cmd->parsed()) return dicomstore::cli::RunSql(sql, std::cin, std::cout, std::cerr);
+  if (shell_cmd->parsed()) return dicomstore::cli::RunShell(sql);
   if (serve_cmd->parsed()) {
     serve.access_log = !quiet;
     return dicomstore::cli::RunServe(serve);

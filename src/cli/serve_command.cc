@@ -1,8 +1,8 @@
 #include "cli/serve_command.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <filesystem>

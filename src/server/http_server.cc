@@ -722,6 +722,12 @@ void ServerImpl::Shutdown() {
   ioc_.stop();
   for (std::thread& thread : io_threads_) thread.join();
   io_threads_.clear();
+  // The close posted above may not have run before stop(): with the I/O threads gone, close
+  // here so the port stops accepting now, not when the server object is destroyed.
+  {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  }
   // A handler still running cannot be interrupted; join waits for it. Queued ones are
   // abandoned if we had to force the shutdown.
   if (forced) workers_.stop();

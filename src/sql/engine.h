@@ -1,19 +1,14 @@
-// The SQL engine (DESIGN.md §8): an in-memory SQLite connection in which every StackQL
-// resource is a virtual table over the service layer.
+// The SQL engine (DESIGN.md §8): an in-memory SQLite connection in which every resource of
+// the provider description (sql/provider.h) is a virtual table (sql/virtual_table.h) that
+// speaks the API's REST surface through a client::Transport — in-process
+// (server/local_transport.h) or remote — so it behaves the same against both.
 //
-//  - google.healthcare.datasets      hidden params projectsId, locationsId, datasetsId
-//  - google.healthcare.dicom_stores  hidden params projectsId, locationsId, datasetsId,
-//                                    dicomStoresId
-//
-// SELECT chooses `get` when every path parameter is constrained with '=' (or IN, one call
-// per value), `list` (all pages) when only the parent's are; otherwise the statement fails
-// with StackQL's "cannot find matching operation ..." text. INSERT maps to create (columns
-// projectsId, locationsId, datasetsId, dicomStoreId/datasetId and data__<field>; a string
-// that parses as a JSON object or array is sent as JSON), UPDATE ... SET data__<field> to
-// patch (the update mask is the set of fields given), DELETE to delete. Object and array
-// fields (labels, notificationConfig, ...) are columns holding JSON text, so json_extract
-// works on them. SHOW SERVICES / RESOURCES / METHODS and DESCRIBE are answered from a
-// built-in description of the provider.
+// Statements: SELECT / INSERT [... SELECT] / UPDATE / DELETE / StackQL's REPLACE over the
+// tables (all other SQL is SQLite's); EXEC of any method by either naming (sql/exec.h);
+// SHOW SERVICES / RESOURCES / METHODS and DESCRIBE (sql/meta.h). Hints: /*+ AWAIT */,
+// /*+ SHOWRESULTS */, /*+ NOSTATUS */. `RETURNING fields | *` on a modifying statement
+// returns the fields of the API's responses. An API error is the statement's error, with
+// the API's own message, never an empty result.
 #ifndef DICOMSTORE_SQL_ENGINE_H_
 #define DICOMSTORE_SQL_ENGINE_H_
 
@@ -22,7 +17,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "service/admin_service.h"
+#include "client/transport.h"
+#include "sql/engine_options.h"
+#include "sql/messages.h"
 #include "sql/preparser.h"
 #include "sql/result_set.h"
 
@@ -30,19 +27,18 @@ struct sqlite3;
 
 namespace dicomstore::sql {
 
-inline constexpr std::string_view kDespatchedMessage = "The operation was despatched successfully";
-
-struct EngineContext;
+struct EngineState;
 
 class Engine {
  public:
-  // `admin` must outlive the engine.
-  static absl::StatusOr<std::unique_ptr<Engine>> Create(service::AdminService* admin);
+  // `transport` must outlive the engine.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(client::Transport* transport,
+                                                        EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Runs one pre-parsed statement. Service errors keep their status code; SQL errors are
+  // Runs one pre-parsed statement. API errors keep their status code; SQL errors are
   // INVALID_ARGUMENT.
   absl::StatusOr<ResultSet> Execute(const Statement& statement);
 
@@ -50,11 +46,11 @@ class Engine {
   absl::StatusOr<std::vector<ResultSet>> ExecuteScript(std::string_view script);
 
  private:
-  Engine(sqlite3* db, std::unique_ptr<EngineContext> context);
+  Engine(sqlite3* db, std::unique_ptr<EngineState> state);
   absl::StatusOr<ResultSet> ExecuteSql(const Statement& statement);
 
   sqlite3* db_;
-  std::unique_ptr<EngineContext> context_;
+  std::unique_ptr<EngineState> state_;
 };
 
 }  // namespace dicomstore::sql

@@ -1,5 +1,6 @@
 #include "sql/preparser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -173,6 +174,7 @@ class MetaParser {
     }
     return parts;
   }
+  void Advance() { ++pos_; }
   absl::Status End() const {
     if (AtEnd()) return absl::OkStatus();
     return SyntaxError(Position(), absl::StrCat("unexpected \"", Peek().value, "\""));
@@ -225,7 +227,116 @@ absl::Status ParseShow(MetaParser& p, Statement* st) {
   return absl::OkStatus();
 }
 
+// EXEC [/*+ hints */] p.s.r.m [@a = v [, @b = v]...] [@@json = v] (spec/stackql.md §1.6).
+// Commas between arguments are optional (the provider docs' templates lose them in
+// comments); a value is a string, a number (optionally negative), NULL, TRUE or FALSE.
+absl::Status ParseExec(MetaParser& p, Statement* st) {
+  const size_t position = p.Position();
+  absl::StatusOr<std::vector<std::string>> name = p.Name();
+  if (!name.ok()) return name.status();
+  if (name->size() != 4) {
+    return SyntaxError(position,
+                       "expected a method name of the form <provider>.<service>.<resource>."
+                       "<method>");
+  }
+  st->provider = (*name)[0];
+  st->service = (*name)[1];
+  st->resource = (*name)[2];
+  st->method = (*name)[3];
+  bool comma_allowed = false;
+  while (!p.AtEnd()) {
+    if (comma_allowed && IsPunct(p.Peek(), ',')) {
+      p.Advance();
+      comma_allowed = false;
+      continue;
+    }
+    if (st->json.has_value()) return p.End();
+    if (!IsPunct(p.Peek(), '@')) return p.Error("@name = value");
+    p.Advance();
+    const bool payload = !p.AtEnd() && IsPunct(p.Peek(), '@');
+    if (payload) p.Advance();
+    if (p.AtEnd() || !IsName(p.Peek())) return p.Error("an argument name after @");
+    std::string arg = p.Peek().value;
+    p.Advance();
+    while (!payload && !p.AtEnd() && IsPunct(p.Peek(), '.')) {  // @options.requestedPolicyVersion
+      p.Advance();
+      if (p.AtEnd() || !IsName(p.Peek())) return p.Error("a name after \".\"");
+      absl::StrAppend(&arg, ".", p.Peek().value);
+      p.Advance();
+    }
+    if (p.AtEnd() || !IsPunct(p.Peek(), '=')) return p.Error("=");
+    p.Advance();
+    std::string value;
+    bool negative = false;
+    if (!p.AtEnd() && IsPunct(p.Peek(), '-')) {
+      negative = true;
+      p.Advance();
+    }
+    if (p.AtEnd()) return p.Error("a value");
+    const Token& v = p.Peek();
+    if (v.type == Tok::kString || v.type == Tok::kNumber) {
+      if (negative && v.type != Tok::kNumber) return p.Error("a number after -");
+      value = negative ? "-" + v.value : v.value;
+    } else if (!negative && v.type == Tok::kWord &&
+               (IsKeyword(v, "NULL") || IsKeyword(v, "TRUE") || IsKeyword(v, "FALSE"))) {
+      value = IsKeyword(v, "NULL") ? "" : Upper(v.value) == "TRUE" ? "true" : "false";
+    } else {
+      return p.Error("a value (a 'string' or a number)");
+    }
+    p.Advance();
+    if (payload) {
+      st->json = value;
+    } else {
+      st->args.emplace_back(std::move(arg), std::move(value));
+    }
+    comma_allowed = true;
+  }
+  return absl::OkStatus();
+}
+
+// Words of the /*+ ... */ comments, upper case.
+std::vector<std::string> Hints(const std::vector<Token>& tokens) {
+  std::vector<std::string> out;
+  for (const Token& t : tokens) {
+    if (t.type != Tok::kComment || t.value.rfind("/*+", 0) != 0) continue;
+    std::string word;
+    for (size_t i = 3; i + 2 <= t.value.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(t.value[i]);
+      if (std::isalnum(c) || c == '_') {
+        word.push_back(static_cast<char>(std::toupper(c)));
+      } else if (!word.empty()) {
+        out.push_back(std::move(word));
+        word.clear();
+      }
+    }
+    if (!word.empty()) out.push_back(std::move(word));
+  }
+  return out;
+}
+
+// The first google.<service>.<resource> name of a statement.
+bool FirstResourceName(const std::vector<const Token*>& tokens, Statement* st) {
+  for (size_t i = 0; i + 4 < tokens.size(); ++i) {
+    if (IsName(*tokens[i]) && EqualsIgnoreCase(tokens[i]->value, "google") &&
+        IsPunct(*tokens[i + 1], '.') && IsName(*tokens[i + 2]) && IsPunct(*tokens[i + 3], '.') &&
+        IsName(*tokens[i + 4])) {
+      st->provider = "google";
+      st->service = tokens[i + 2]->value;
+      st->resource = tokens[i + 4]->value;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+bool Statement::HasHint(std::string_view hint) const {
+  for (const std::string& h : hints) {
+    if (EqualsIgnoreCase(h, hint)) return true;
+  }
+  return false;
+}
 
 bool SqlLike(std::string_view pattern, std::string_view text) {
   if (pattern.empty()) return text.empty();
@@ -254,6 +365,7 @@ absl::StatusOr<Statement> PreParseStatement(std::string_view text, size_t offset
   }
   if (significant.empty()) return st;  // blank: verb stays empty
   if (significant[0]->type == Tok::kWord) st.verb = Upper(significant[0]->value);
+  st.hints = Hints(*tokens);
 
   if (st.verb == "SHOW" || st.verb == "DESCRIBE" || st.verb == "DESC") {
     MetaParser p(significant, offset, text.size());
@@ -285,9 +397,49 @@ absl::StatusOr<Statement> PreParseStatement(std::string_view text, size_t offset
   }
   if (st.verb == "EXEC") {
     st.kind = StatementKind::kExec;
+    MetaParser p(significant, offset, text.size());
+    if (absl::Status s = ParseExec(p, &st); !s.ok()) return s;
     return st;
   }
-  st.sql = RewriteNames(text, *tokens);
+  const bool modifying =
+      st.verb == "INSERT" || st.verb == "UPDATE" || st.verb == "DELETE" || st.verb == "REPLACE";
+  // RETURNING names fields of the API's responses (StackQL §1.5), which SQLite cannot
+  // see: it is taken out here and answered by the engine.
+  std::vector<Token> kept = *tokens;
+  if (modifying) {
+    int depth = 0;
+    for (size_t i = 0; i < significant.size(); ++i) {
+      const Token& t = *significant[i];
+      if (IsPunct(t, '(')) ++depth;
+      if (IsPunct(t, ')')) --depth;
+      if (depth != 0 || !IsKeyword(t, "RETURNING")) continue;
+      bool want_name = true;
+      for (size_t j = i + 1; j < significant.size(); ++j) {
+        const Token& c = *significant[j];
+        if (want_name && (IsName(c) || IsPunct(c, '*'))) {
+          st.returning.push_back(c.value);
+        } else if (want_name || !IsPunct(c, ',')) {
+          return SyntaxError(offset + c.begin, "RETURNING takes response field names or *");
+        }
+        want_name = !want_name;
+      }
+      if (st.returning.empty() || want_name) {
+        return SyntaxError(offset + text.size(), "expected a field name after RETURNING");
+      }
+      kept.erase(std::remove_if(kept.begin(), kept.end(),
+                                [&](const Token& k) { return k.begin >= t.begin; }),
+                 kept.end());
+      break;
+    }
+  }
+  st.sql = RewriteNames(text, kept);
+  if (modifying) FirstResourceName(significant, &st);
+  // StackQL's REPLACE <resource> SET ... WHERE ... is an UPDATE served by the resource's
+  // replace method; SQLite's own REPLACE INTO ... is left alone.
+  if (st.verb == "REPLACE" && significant.size() > 6 && IsKeyword(*significant[6], "SET")) {
+    const Token& keyword = *significant[0];
+    st.sql.replace(keyword.begin, keyword.end - keyword.begin, "UPDATE");
+  }
   return st;
 }
 

@@ -68,8 +68,61 @@ TEST(PreParserTest, ShowAndDescribe) {
   EXPECT_TRUE(st.extended);
   EXPECT_EQ(st.resource, "dicom_stores");
 
-  EXPECT_EQ(One("EXEC google.healthcare.dicom_stores.search_for_studies @x='1'").kind,
-            StatementKind::kExec);
+  st = One("EXEC google.healthcare.dicom_stores.search_for_studies @x='1'");
+  EXPECT_EQ(st.kind, StatementKind::kExec);
+  EXPECT_EQ(st.method, "search_for_studies");
+}
+
+TEST(PreParserTest, ExecArgumentsHintsAndPayload) {
+  Statement st =
+      One("EXEC /*+ AWAIT, SHOWRESULTS */ google.healthcare.dicom_stores.import\n"
+          "  @projectsId = 'p', @locationsId='us' -- a comment\n"
+          "  @\"options.x\" = 3, @limit = -1, @flag = TRUE\n"
+          "  @@json = '{\"gcsSource\": {\"uri\": \"gs://b/**.dcm\"}}'");
+  EXPECT_EQ(st.kind, StatementKind::kExec);
+  EXPECT_EQ(st.resource, "dicom_stores");
+  EXPECT_EQ(st.method, "import");
+  EXPECT_TRUE(st.HasHint("AWAIT"));
+  EXPECT_TRUE(st.HasHint("showresults"));
+  EXPECT_FALSE(st.HasHint("NOSTATUS"));
+  using Arg = std::pair<std::string, std::string>;
+  EXPECT_THAT(st.args, ::testing::ElementsAre(Arg{"projectsId", "p"}, Arg{"locationsId", "us"},
+                                              Arg{"options.x", "3"}, Arg{"limit", "-1"},
+                                              Arg{"flag", "true"}));
+  EXPECT_EQ(st.json, "{\"gcsSource\": {\"uri\": \"gs://b/**.dcm\"}}");
+
+  EXPECT_THAT(PreParseStatement("EXEC google.healthcare.dicom_stores @a = 'x'"),
+              IsInvalidArgument("position 6: expected a method name"));
+  EXPECT_THAT(PreParseStatement("EXEC google.healthcare.dicom_stores.get @a 'x'"),
+              IsInvalidArgument("position 44: expected = near \"x\""));
+  EXPECT_THAT(PreParseStatement("EXEC google.healthcare.dicom_stores.get @@json = '{}' @a = 'x'"),
+              IsInvalidArgument("unexpected \"@\""));
+}
+
+TEST(PreParserTest, ModifyingStatementsNameTheirTargetAndReplaceBecomesUpdate) {
+  Statement st =
+      One("INSERT /*+ AWAIT */ INTO google.healthcare.datasets (projectsId) SELECT "
+          "projectsId FROM google.healthcare.dicom_stores");
+  EXPECT_EQ(st.resource, "datasets");
+  EXPECT_TRUE(st.HasHint("AWAIT"));
+  st =
+      One("REPLACE google.healthcare.dicom_stores_iam_policies SET data__policy = '{}' WHERE "
+          "projectsId = 'p'");
+  EXPECT_EQ(st.verb, "REPLACE");
+  EXPECT_EQ(st.resource, "dicom_stores_iam_policies");
+  EXPECT_EQ(st.sql,
+            "UPDATE \"google.healthcare.dicom_stores_iam_policies\" SET data__policy = '{}' "
+            "WHERE projectsId = 'p'");
+  EXPECT_EQ(One("REPLACE INTO t VALUES (1)").sql, "REPLACE INTO t VALUES (1)");
+
+  st =
+      One("INSERT INTO google.healthcare.datasets (a) SELECT x FROM (SELECT 1 AS x) RETURNING "
+          "name, \"timeZone\"");
+  EXPECT_EQ(st.sql,
+            "INSERT INTO \"google.healthcare.datasets\" (a) SELECT x FROM (SELECT 1 AS x) ");
+  EXPECT_THAT(st.returning, ::testing::ElementsAre("name", "timeZone"));
+  EXPECT_THAT(PreParseStatement("DELETE FROM t WHERE a = 1 RETURNING upper(name)"),
+              IsInvalidArgument("RETURNING takes response field names or *"));
 }
 
 TEST(PreParserTest, SyntaxErrorsCarryAPosition) {
