@@ -4,7 +4,9 @@
 #define DICOMSTORE_COMMON_DICOM_TAG_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace dicomstore {
@@ -27,6 +29,13 @@ inline std::optional<uint32_t> ParseHexTag(std::string_view s) {
     tag = tag << 4 | static_cast<uint32_t>(v);
   }
   return tag;
+}
+
+// 0x0020000D -> "0020000D" (upper case, as DICOM JSON keys are written).
+inline std::string HexTag(uint32_t tag) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08X", tag);
+  return buf;
 }
 
 }  // namespace dicomstore

@@ -64,7 +64,7 @@ void WritePersonName(const Json& pn, int number, std::string* out) {
 void WriteAttribute(const std::string& tag, const Json& attr, std::string* out) {
   std::string vr = attr.value("vr", "UN");
   std::optional<uint32_t> tag_value = service::KnownAttribute(tag);
-  std::string_view keyword = tag_value ? service::KnownKeyword(*tag_value) : "";
+  std::string_view keyword = tag_value ? KnownKeyword(*tag_value) : "";
   absl::StrAppend(out, "<DicomAttribute tag=\"", tag, "\" vr=\"", vr, "\"");
   if (!keyword.empty()) absl::StrAppend(out, " keyword=\"", std::string(keyword), "\"");
   // Google's private FailureDetail carries its creator on the attribute.

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
 #include <vector>
+#include "common/dicom_keywords.h"
 
 namespace dicomstore::service {
 
@@ -41,11 +43,9 @@ inline constexpr uint32_t kNumberOfSeriesRelatedInstances = 0x00201209;
 // "0020000D" for a tag.
 std::string TagKey(uint32_t tag);
 
-// Keyword or 8-hex-digit tag -> tag, for the attributes this module knows (the QIDO sets
-// and the STOW response attributes). Other keywords come from the DICOM dictionary.
+// Keyword or 8-hex-digit tag -> tag, for the attributes of common/dicom_keywords.h (the
+// QIDO sets and the STOW response attributes). Other keywords come from the DICOM dictionary.
 std::optional<uint32_t> KnownAttribute(std::string_view keyword_or_tag);
-// The keyword of a known tag ("" when unknown).
-std::string_view KnownKeyword(uint32_t tag);
 
 // Attributes returned by default at `level`.
 const std::vector<uint32_t>& DefaultAttributes(QidoLevel level);

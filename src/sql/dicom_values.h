@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/dicom_keywords.h"  // KnownKeyword: the column names
+#include "common/dicom_tag.h"       // HexTag, ParseHexTag
 #include "common/proto_json.h"
 
 namespace dicomstore::sql {
@@ -17,14 +19,6 @@ namespace dicomstore::sql {
 // a person name is its Alphabetic group; several values are joined with '\' (DICOM's own
 // separator); a sequence is its item array (JSON text in SQL); bulk data is null.
 Json DicomValue(const Json& dataset, uint32_t tag);
-
-// "0020000D" <-> 0x0020000D.
-std::string DicomTagKey(uint32_t tag);
-std::optional<uint32_t> ParseDicomTagKey(std::string_view key);
-
-// The keyword of the attributes the SQL layer names (the table columns and the common
-// QIDO attributes); "" for others.
-std::string_view DicomKeyword(uint32_t tag);
 
 }  // namespace dicomstore::sql
 

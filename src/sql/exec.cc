@@ -1,4 +1,5 @@
 #include "sql/exec.h"
+#include "common/dicom_keywords.h"
 
 #include <algorithm>
 #include <set>
@@ -53,13 +54,13 @@ ResultSet DicomRows(const std::vector<Json>& datasets) {
   for (const Json& d : datasets) {
     if (!d.is_object()) continue;
     for (auto it = d.begin(); it != d.end(); ++it) {
-      if (std::optional<uint32_t> tag = ParseDicomTagKey(it.key())) tags.insert(*tag);
+      if (std::optional<uint32_t> tag = ParseHexTag(it.key())) tags.insert(*tag);
     }
   }
   ResultSet out;
   for (uint32_t tag : tags) {
-    std::string_view keyword = DicomKeyword(tag);
-    out.columns.push_back(keyword.empty() ? DicomTagKey(tag) : std::string(keyword));
+    std::string_view keyword = KnownKeyword(tag);
+    out.columns.push_back(keyword.empty() ? HexTag(tag) : std::string(keyword));
   }
   for (const Json& d : datasets) {
     std::vector<Value> row;

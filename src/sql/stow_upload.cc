@@ -98,9 +98,8 @@ absl::StatusOr<std::vector<Json>> UploadFiles(ApiClient* api, const MethodSpec& 
     absl::StatusOr<client::Response> response = api->Send(method, request);
     if (!response.ok()) return response.status();
     Json dataset = Json::parse(response->body, nullptr, false);
-    const bool summary =
-        dataset.is_object() && (dataset.contains(DicomTagKey(kReferencedSOPSequence)) ||
-                                dataset.contains(DicomTagKey(kFailedSOPSequence)));
+    const bool summary = dataset.is_object() && (dataset.contains(HexTag(kReferencedSOPSequence)) ||
+                                                 dataset.contains(HexTag(kFailedSOPSequence)));
     if (!summary) {
       if (absl::Status s = client::StatusFromResponse(*response); !s.ok()) return s;
       return absl::InternalError("the STOW response lists no instances");

@@ -1,4 +1,5 @@
 #include "sql/virtual_table.h"
+#include "common/dicom_keywords.h"
 
 #include <sqlite3.h>
 
@@ -402,7 +403,7 @@ bool QidoQuery(const ResourceSpec& r, const Layout& layout, const Plan& plan,
   };
   for (const auto& [param, value] : params) {
     if (uint32_t tag = IdentityTag(param); tag != 0 && Pushable(value)) {
-      if (!put(std::string(DicomKeyword(tag)), value)) return false;
+      if (!put(std::string(KnownKeyword(tag)), value)) return false;
     }
   }
   for (size_t i = 0; i < plan.args.size(); ++i) {
