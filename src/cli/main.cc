@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--page-limit", sql.target.page_limit,
                     "Most pages fetched per list call, with a warning when reached (0 = all)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 1000000));
     cmd->add_option("--tls-ca-bundle", sql.target.ca_bundle, "CA certificates for --endpoint");
     cmd->add_flag("--tls-insecure", sql.target.insecure_tls,
                   "Do not verify the endpoint's TLS certificate");
@@ -52,7 +52,12 @@ int main(int argc, char** argv) {
       app.add_subcommand("shell", "Interactive StackQL shell with line editing and history");
   add_sql_options(shell_cmd);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as documented.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (sql_cmd->parsed()) return dicomstore::cli::RunSql(sql, std::cin, std::cout, std::cerr);
   if (shell_cmd->parsed()) return dicomstore::cli::RunShell(sql);
   if (serve_cmd->parsed()) {

@@ -114,7 +114,8 @@ absl::StatusOr<std::unique_ptr<SqlSession>> SqlSession::Open(const SqlTarget& ta
 }
 
 bool SqlSession::RunScript(std::string_view script, sql::OutputFormat format, std::ostream& out) {
-  // Syntax errors are reported before anything runs.
+  // Errors the pre-parser finds (unterminated strings, malformed EXEC, ...) stop the script
+  // before anything runs; SQLite's own errors surface when their statement is reached.
   absl::StatusOr<std::vector<sql::Statement>> statements = sql::PreParseScript(script);
   if (!statements.ok()) {
     err_ << statements.status().message() << "\n";

@@ -33,8 +33,8 @@ class SqlSession {
   virtual ~SqlSession() = default;
 
   // Runs a ';'-separated script: each result set to `out` in `format`, status lines and
-  // errors to `err`. Stops at the first failing statement and returns false; a syntax
-  // error anywhere stops the script before anything runs.
+  // errors to `err`. Stops at the first failing statement and returns false; an error the
+  // pre-parser finds anywhere stops the script before anything runs.
   bool RunScript(std::string_view script, sql::OutputFormat format, std::ostream& out);
 
  protected:
