@@ -54,8 +54,13 @@ std::vector<LevelSets> BuildLevelSets() {
                     0x00081062, 0x00321034, 0x00081110, 0x00081032, 0x00401012};
   series.extended = {0x00200011, 0x00200060, 0x00080021, 0x00080031};
 
-  study.match_keys = {0x0020000D, 0x00100010, 0x00100020, 0x00080050, 0x00080090, 0x00080020};
-  series.match_keys = Union(study.match_keys, {0x0020000E, 0x00080060});
+  // Google's study keys; series and instance searches inherit these. ModalitiesInStudy is
+  // ours in addition (study level only): worklists filter on it, and Google's 400 for it
+  // pushes viewers into fetching every series.
+  const std::vector<uint32_t> study_keys = {0x0020000D, 0x00100010, 0x00100020,
+                                            0x00080050, 0x00080090, 0x00080020};
+  study.match_keys = Union(study_keys, {tags::kModalitiesInStudy});
+  series.match_keys = Union(study_keys, {0x0020000E, 0x00080060});
   instance.match_keys = Union(series.match_keys, {0x00080018});
 
   study.computed = {tags::kModalitiesInStudy, tags::kNumberOfStudyRelatedSeries,

@@ -174,6 +174,14 @@ absl::StatusOr<ParsedQuery> ParseQuery(QidoLevel level, const QueryParams& param
         case tags::kModality:
           q.modality = value;
           break;
+        case tags::kModalitiesInStudy:
+          // At study level the index's modality constraint means "has a series of it".
+          if (value.find('\\') != std::string::npos) {
+            return absl::InvalidArgumentError(
+                "ModalitiesInStudy takes one modality (no \\-separated list)");
+          }
+          q.modality = value;
+          break;
         case tags::kStudyDate:
           if (absl::Status s = ParseDateRange(value, &q); !s.ok()) return s;
           break;

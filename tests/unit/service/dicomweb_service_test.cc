@@ -175,6 +175,24 @@ TEST_F(DicomWebServiceTest, QidoRejectsUnsupportedKeysAndParsesRanges) {
                                     {{"limit", "x"}}, kBase);
   EXPECT_EQ(bad_limit.status().code(), absl::StatusCode::kInvalidArgument);
 
+  // ModalitiesInStudy is a study-level match key here (an addition to Google's set).
+  EXPECT_EQ(SearchStudies({{"ModalitiesInStudy", "CT"}}).size(), 1u);
+  EXPECT_EQ(SearchStudies({{"ModalitiesInStudy", "MR"}}).size(), 0u);
+  for (QidoLevel level : {QidoLevel::kSeries, QidoLevel::kInstance}) {
+    EXPECT_EQ(service_
+                  ->Search(kStore, level, std::nullopt, std::nullopt, {{"ModalitiesInStudy", "CT"}},
+                           kBase)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(service_
+                ->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt,
+                         {{"ModalitiesInStudy", "CT\\PT"}}, kBase)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+
   // ct-small's StudyDate is 20040119.
   EXPECT_EQ(SearchStudies({{"StudyDate", "20040101-20040131"}}).size(), 1u);
   EXPECT_EQ(SearchStudies({{"StudyDate", "20040120-"}}).size(), 0u);
