@@ -372,16 +372,15 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       return ErrorResponse(NotAcceptable("search results are application/dicom+json"));
     service::QueryParams params;
     for (const QueryParam& p : target.query) params.emplace_back(p.name, p.value);
-    absl::StatusOr<Json> found =
+    absl::StatusOr<std::string> found =
         service_->Search(path.store_name, *level, study, series, params, base);
     if (!found.ok()) return ErrorResponse(found.status());
-    if (found->empty()) {
+    if (*found == "[]") {
       HttpResponse none;
       none.status = 204;
       return none;
     }
-    return TextResponse(200, std::string(kDicomJson),
-                        found->dump(-1, ' ', false, Json::error_handler_t::replace));
+    return TextResponse(200, std::string(kDicomJson), std::move(*found));
   }
 
   // Resource paths: studies/{u}[/series/{s}[/instances/{i}]][/<tail>...]

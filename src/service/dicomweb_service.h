@@ -92,8 +92,8 @@ class DicomWebService {
                                                          std::optional<std::string> study,
                                                          std::string base_url);
 
-  // QIDO: a JSON array (empty when nothing matches).
-  absl::StatusOr<Json> Search(std::string_view store_name, QidoLevel level,
+  // QIDO: the results as the text of a JSON array ("[]" when nothing matches).
+  absl::StatusOr<std::string> Search(std::string_view store_name, QidoLevel level,
                               const std::optional<std::string>& study,
                               const std::optional<std::string>& series, const QueryParams& params,
                               const std::string& base_url);

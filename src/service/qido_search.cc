@@ -1,7 +1,6 @@
 // QIDO-RS (spec §10.3): query parameters -> a typed index query -> DICOM JSON results
 // cut from the precomputed JSON of each row. No file is opened.
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/absl_view.h"
+#include "common/dicom_tag.h"
+#include "common/json_members.h"
 #include "dicom/dictionary.h"
 #include "dicom/instance_parser.h"
 #include "service/dicomweb_service.h"
@@ -203,66 +204,101 @@ absl::StatusOr<ParsedQuery> ParseQuery(QidoLevel level, const QueryParams& param
   return out;
 }
 
-Json IsValue(int64_t v) { return Json{{"vr", "IS"}, {"Value", Json::array({v})}}; }
+std::string IsValue(int64_t v) { return Json{{"vr", "IS"}, {"Value", Json::array({v})}}.dump(); }
 
-// Builds one result from a row: default attributes (+ includefield) of the level JSON,
-// plus computed attributes when asked.
-Json RenderRow(QidoLevel level, const index::SearchRow& row, const ParsedQuery& pq,
-               const std::string& studies_url) {
-  Json source = Json::parse(row.json, nullptr, false);
-  if (!source.is_object()) source = Json::object();
-  std::set<uint32_t> wanted(DefaultAttributes(level).begin(), DefaultAttributes(level).end());
-  wanted.insert(pq.include.begin(), pq.include.end());
+// The attributes a query returns at its level, decided once per query.
+struct Selection {
+  std::set<uint32_t> wanted;  // default attributes, includefield, and `all`'s sets
+  bool everything = false;    // instance level with includefield=all: every stored attribute
+  bool Wants(uint32_t tag) const { return wanted.count(tag) > 0; }
+};
+
+Selection SelectionFor(QidoLevel level, const ParsedQuery& pq) {
+  Selection sel;
+  sel.wanted.insert(DefaultAttributes(level).begin(), DefaultAttributes(level).end());
+  sel.wanted.insert(pq.include.begin(), pq.include.end());
   if (pq.include_all) {
     const std::vector<uint32_t>& ext = ExtendedAttributes(level);
-    wanted.insert(ext.begin(), ext.end());
+    sel.wanted.insert(ext.begin(), ext.end());
     const std::vector<uint32_t>& computed = ComputedAttributes(level);
-    wanted.insert(computed.begin(), computed.end());
+    sel.wanted.insert(computed.begin(), computed.end());
+    sel.everything = level == QidoLevel::kInstance;
   }
-  std::map<std::string, Json> out;  // ordered by tag key
-  for (auto it = source.begin(); it != source.end(); ++it) {
-    bool take = level == QidoLevel::kInstance && pq.include_all;
-    if (!take) {
-      uint32_t tag = 0;
-      if (!absl::SimpleHexAtoi(Av(it.key()), &tag)) continue;
-      take = wanted.count(tag) > 0;
-    }
-    // Bulk data never appears in search results.
-    if (take && !(it.value().is_object() && it.value().contains("BulkDataURI")))
-      out[it.key()] = it.value();
-  }
-  auto want = [&](uint32_t tag) { return wanted.count(tag) > 0; };
+  return sel;
+}
+
+// A DICOM JSON element that holds bulk data: an object with a direct "BulkDataURI" member.
+bool IsBulkData(std::string_view raw_value) {
+  if (raw_value.empty() || raw_value.front() != '{') return false;
+  bool bulk = false;
+  ForEachJsonMember(raw_value, [&bulk](std::string_view key, std::string_view) {
+    bulk = key == "BulkDataURI";
+    return !bulk;
+  });
+  return bulk;
+}
+
+// Appends one result (a DICOM JSON object) for a row: the wanted attributes cut from the
+// row's stored JSON text as they are (no parse, no re-serialisation: this is most of a
+// QIDO's cost otherwise), plus the computed attributes, in tag order.
+void AppendRow(QidoLevel level, const index::SearchRow& row, const Selection& sel,
+               const std::string& studies_url, std::string* out) {
+  // Stored keys are 8 hex digits; as fixed-width upper-case strings they sort like tags.
+  std::vector<std::pair<std::string, std::string>> members;
+  const bool well_formed =
+      ForEachJsonMember(row.json, [&](std::string_view key, std::string_view raw) {
+        bool take = sel.everything;
+        if (!take) {
+          std::optional<uint32_t> tag = ParseHexTag(key);
+          take = tag && sel.Wants(*tag);
+        }
+        // Bulk data never appears in search results.
+        if (take && !IsBulkData(raw)) members.emplace_back(std::string(key), std::string(raw));
+        return true;
+      });
+  if (!well_formed) members.clear();  // written by us; treated as empty if ever damaged
+  auto add = [&members](uint32_t tag, std::string raw) {
+    members.emplace_back(HexTag(tag), std::move(raw));
+  };
   if (level == QidoLevel::kStudy) {
-    if (want(tags::kModalitiesInStudy)) {
+    if (sel.Wants(tags::kModalitiesInStudy)) {
       Json m = Json{{"vr", "CS"}};
       if (!row.modalities_in_study.empty()) m["Value"] = row.modalities_in_study;
-      out[TagKey(tags::kModalitiesInStudy)] = m;
+      add(tags::kModalitiesInStudy, m.dump());
     }
-    if (want(tags::kNumberOfStudyRelatedSeries))
-      out[TagKey(tags::kNumberOfStudyRelatedSeries)] = IsValue(row.study_series_count);
-    if (want(tags::kNumberOfStudyRelatedInstances))
-      out[TagKey(tags::kNumberOfStudyRelatedInstances)] = IsValue(row.study_instance_count);
+    if (sel.Wants(tags::kNumberOfStudyRelatedSeries))
+      add(tags::kNumberOfStudyRelatedSeries, IsValue(row.study_series_count));
+    if (sel.Wants(tags::kNumberOfStudyRelatedInstances))
+      add(tags::kNumberOfStudyRelatedInstances, IsValue(row.study_instance_count));
   }
-  if (level == QidoLevel::kSeries && want(tags::kNumberOfSeriesRelatedInstances))
-    out[TagKey(tags::kNumberOfSeriesRelatedInstances)] = IsValue(row.series_instance_count);
-  if (want(tags::kRetrieveURL)) {
+  if (level == QidoLevel::kSeries && sel.Wants(tags::kNumberOfSeriesRelatedInstances))
+    add(tags::kNumberOfSeriesRelatedInstances, IsValue(row.series_instance_count));
+  if (sel.Wants(tags::kRetrieveURL)) {
     std::string url = absl::StrCat(studies_url, row.study_uid);
     if (level != QidoLevel::kStudy) absl::StrAppend(&url, "/series/", row.series_uid);
     if (level == QidoLevel::kInstance) absl::StrAppend(&url, "/instances/", row.sop_instance_uid);
-    out[TagKey(tags::kRetrieveURL)] = Json{{"vr", "UR"}, {"Value", Json::array({url})}};
+    add(tags::kRetrieveURL, Json{{"vr", "UR"}, {"Value", Json::array({url})}}.dump(
+                                -1, ' ', false, Json::error_handler_t::replace));
   }
-  Json result = Json::object();
-  for (auto& [k, v] : out) result[k] = std::move(v);
-  return result;
+  // A computed attribute replaces a stored one of the same tag (stable: stored come first).
+  std::stable_sort(members.begin(), members.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  out->push_back('{');
+  for (size_t k = 0; k < members.size(); ++k) {
+    if (k + 1 < members.size() && members[k + 1].first == members[k].first) continue;
+    if (out->back() != '{') out->push_back(',');
+    absl::StrAppend(out, "\"", members[k].first, "\":", members[k].second);
+  }
+  out->push_back('}');
 }
 
 }  // namespace
 
-absl::StatusOr<Json> DicomWebService::Search(std::string_view store_name, QidoLevel level,
-                                             const std::optional<std::string>& study,
-                                             const std::optional<std::string>& series,
-                                             const QueryParams& params,
-                                             const std::string& base_url) {
+absl::StatusOr<std::string> DicomWebService::Search(std::string_view store_name, QidoLevel level,
+                                                    const std::optional<std::string>& study,
+                                                    const std::optional<std::string>& series,
+                                                    const QueryParams& params,
+                                                    const std::string& base_url) {
   absl::StatusOr<StoreRef> store = ResolveStore(store_name);
   if (!store.ok()) return store.status();
   absl::StatusOr<ParsedQuery> pq = ParseQuery(level, params);
@@ -279,13 +315,19 @@ absl::StatusOr<Json> DicomWebService::Search(std::string_view store_name, QidoLe
     *field = *path;
     return true;
   };
-  if (!constrain(&q.study_uid, study) || !constrain(&q.series_uid, series)) return Json::array();
+  if (!constrain(&q.study_uid, study) || !constrain(&q.series_uid, series))
+    return std::string("[]");
 
   absl::StatusOr<std::vector<index::SearchRow>> rows = index_->instances()->Search(q);
   if (!rows.ok()) return rows.status();
   const std::string studies_url = absl::StrCat(DicomWebUrl(base_url, store->name), "/studies/");
-  Json out = Json::array();
-  for (const index::SearchRow& row : *rows) out.push_back(RenderRow(level, row, *pq, studies_url));
+  const Selection selection = SelectionFor(level, *pq);
+  std::string out = "[";
+  for (const index::SearchRow& row : *rows) {
+    if (out.size() > 1) out.push_back(',');
+    AppendRow(level, row, selection, studies_url, &out);
+  }
+  out.push_back(']');
   return out;
 }
 

@@ -70,7 +70,7 @@ class DicomWebServiceTest : public ::testing::Test {
     auto found =
         service_->Search(kStore, QidoLevel::kStudy, std::nullopt, std::nullopt, params, kBase);
     EXPECT_TRUE(found.ok()) << found.status();
-    return found.ok() ? *found : Json::array();
+    return found.ok() ? Json::parse(*found) : Json::array();
   }
 
   std::string dir_;
