@@ -39,6 +39,9 @@ class Env {
       const std::string& path) = 0;
   virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
   virtual absl::Status Remove(const std::string& path) = 0;  // OK if already absent
+  // Creates `path` and any missing ancestors, durably: the parent of every directory it
+  // creates is fsynced, so a file later made durable inside `path` cannot vanish with a
+  // directory entry lost in a crash.
   virtual absl::Status CreateDirs(const std::string& path) = 0;
   virtual absl::Status RemoveTree(const std::string& path) = 0;  // OK if already absent
   virtual absl::Status SyncDir(const std::string& path) = 0;

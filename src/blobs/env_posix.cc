@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "blobs/env.h"
@@ -107,9 +108,21 @@ class PosixEnv : public Env {
     return absl::OkStatus();
   }
   absl::Status CreateDirs(const std::string& path) override {
+    // Missing directories, outermost first.
+    std::vector<std::filesystem::path> missing;
     std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) return absl::InternalError(absl::StrCat("mkdir ", path, ": ", ec.message()));
+    for (std::filesystem::path p(path); !p.empty() && !std::filesystem::exists(p, ec);
+         p = p.parent_path()) {
+      missing.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST)
+        return PosixError("mkdir", it->string(), errno);
+      const std::filesystem::path parent = it->parent_path();
+      if (absl::Status s = SyncDir(parent.empty() ? std::string(".") : parent.string()); !s.ok())
+        return s;
+    }
     return absl::OkStatus();
   }
   absl::Status RemoveTree(const std::string& path) override {

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -124,6 +125,24 @@ TEST_F(BlobStoreTest, RejectsMalformedKeys) {
   BlobStore store(DefaultEnv(), root_);
   EXPECT_EQ(store.Read(1, "../../etc/passwd").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.Remove(1, "ABC").code(), absl::StatusCode::kInvalidArgument);
+}
+
+class PosixEnvTest : public BlobStoreTest {};
+
+TEST_F(PosixEnvTest, CreateDirsMakesEveryMissingLevelAndIsIdempotent) {
+  const std::string deep = root_ + "/a/b/c";
+  ASSERT_TRUE(DefaultEnv()->CreateDirs(deep).ok());
+  EXPECT_TRUE(std::filesystem::is_directory(deep));
+  EXPECT_TRUE(DefaultEnv()->CreateDirs(deep).ok());
+  EXPECT_TRUE(DefaultEnv()->CreateDirs(root_ + "/a/d").ok());
+  EXPECT_TRUE(std::filesystem::is_directory(root_ + "/a/d"));
+  // A file in the way is an error naming the path, not a silent success.
+  ASSERT_TRUE(DefaultEnv()->CreateDirs(root_ + "/f").ok());
+  std::filesystem::remove(root_ + "/f");
+  { std::ofstream(root_ + "/f") << "x"; }
+  absl::Status s = DefaultEnv()->CreateDirs(root_ + "/f/g");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find(root_ + "/f"), std::string::npos) << s;
 }
 
 }  // namespace
