@@ -71,6 +71,9 @@ using Parser = http::request_parser<http::buffer_body>;
 // Body I/O granularity: request bodies are read and response bodies pulled in pieces of
 // about this size, which bounds per-connection memory for streamed bodies.
 constexpr size_t kChunkSize = 64 << 10;
+// A streamed response is pulled from its source in batches of about this much: each batch
+// is one worker-pool hop and one socket write, so large retrieves want large batches.
+constexpr size_t kResponseBatch = 1 << 20;
 constexpr uint32_t kHeaderLimit = 64 << 10;
 // Largest body we read and discard to keep a connection alive after an immediate response;
 // beyond that closing is cheaper than reading.
@@ -656,7 +659,8 @@ Batch ServerImpl::Pull(BodySource* source) {
   Batch batch;
   try {
     // Coalesce small pieces so that each pool hop and write carries a useful amount.
-    while (batch.data.size() < kChunkSize) {
+    batch.data.reserve(kResponseBatch);
+    while (batch.data.size() < kResponseBatch) {
       absl::StatusOr<bool> more = source->Next(&batch.data);
       if (!more.ok()) {
         batch.status = more.status();

@@ -13,7 +13,8 @@
 namespace dicomstore::server {
 namespace {
 
-constexpr size_t kChunk = 256 * 1024;
+// One read per chunk; the transport batches chunks up to ~1 MB per socket write.
+constexpr size_t kChunk = 1 << 20;
 
 std::string PartHeader(const std::string& boundary, const std::string& content_type) {
   return absl::StrCat("--", boundary, "\r\nContent-Type: ", content_type, "\r\n\r\n");
