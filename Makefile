@@ -52,3 +52,21 @@ fuzz:
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=512 \
 	  fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_CORPUS) $(FUZZ_TARGETS)
+
+# Benchmarks against Orthanc (bench/README.md, docs/PERFORMANCE.md); not part of CI.
+# bench: the full comparison (~10 min on a quiet machine) -> bench/results/latest.json; bench-quick: < 3 min,
+# smaller counts, one rep -> bench/results/latest-quick.json; bench-scale: dicomstore alone
+# with SCALE_INSTANCES (default 1,000,000) instances, QIDO latency and restart time.
+SCALE_INSTANCES ?= 1000000
+.PHONY: bench bench-quick bench-scale bench-deps
+bench-deps:
+	@bash bench/install-bench-deps.sh
+
+bench: build bench-deps
+	DICOMSTORE=$(abspath $(BUILD_DIR))/dicomstore bash bench/run.sh full
+
+bench-quick: build bench-deps
+	DICOMSTORE=$(abspath $(BUILD_DIR))/dicomstore bash bench/run.sh quick
+
+bench-scale: build bench-deps
+	DICOMSTORE=$(abspath $(BUILD_DIR))/dicomstore INSTANCES=$(SCALE_INSTANCES) bash bench/scale.sh

@@ -1,0 +1,232 @@
+#!/bin/bash
+# dicomstore vs Orthanc, the same DICOMweb workload on both in one run, one comparison table.
+#
+#   bash bench/run.sh full     # `make bench`: 20,000 small + 1,200 large instances, ~15-25 min
+#   bash bench/run.sh quick    # `make bench-quick`: 3,000 small + 300 large, one rep, < 3 min
+#
+# Steps (per server, Orthanc first, each phase on a fresh empty server):
+#   small: STOW 1/req 1 client, 20/req 1 client, 1/req 4 clients, 20/req 4 clients on disjoint
+#          slices, then the rest at 20/req 4 clients ("bulk load"), so the store ends holding the
+#          whole corpus; disk; QIDO; WADO; VmHWM; restart-to-ready; stop; disk after stop.
+#   large: the same four STOW configs, disk, WADO, VmHWM, stop, disk after stop.
+#   big:   one ~1 GB STOW request into a fresh server, its peak RSS (dicomstore only in quick).
+# plus the fsync'd sequential write bandwidth of the disk the servers write to (fio).
+# Server data dirs are only deleted at the end: this machine's ext4 has no journal, and there
+# every inode allocation skips inodes freed in the last 1-6 minutes (ext4 recently_deleted()),
+# so an `rm -rf` of 20,000 files makes the next phase's file creation several times slower.
+# Results: raw JSONL in $RES (default /tmp/bench-results/<mode>), the table on stdout and in
+# bench/results/latest.json (full) or latest-quick.json (quick).
+#
+# Environment: CORPUS (/tmp/bench-corpus), RES, DICOMSTORE (binary, default build/dicomstore),
+# SHARED_BENCH (../shared/bench from the repo root), REPS (1; >1 = median of reps),
+# NETNS=0 to skip the private network namespace.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+# Everything runs inside a private network namespace that only has loopback: neither server
+# (Orthanc cannot bind to 127.0.0.1 only) is reachable from outside, and nothing we start can
+# reach out. Same approach as ../shared/bench/run_suite.sh.
+if [ "${NETNS:-1}" = 1 ] && [ -z "${IN_NETNS:-}" ]; then
+  exec unshare --net env IN_NETNS=1 bash "$0" "$@"
+fi
+[ -n "${IN_NETNS:-}" ] && ip link set lo up
+
+MODE=${1:-full}
+PY=/usr/bin/python3                    # system python: has pydicom (the pyenv one does not)
+SHARED=$(cd "${SHARED_BENCH:-$ROOT/../shared/bench}" && pwd)
+export SHARED_BENCH=$SHARED             # qido.py imports dicomweb_bench.py from there
+BIN=$(realpath "${DICOMSTORE:-$ROOT/build/dicomstore}")
+CORPUS=${CORPUS:-/tmp/bench-corpus}
+RES=${RES:-/tmp/bench-results/$MODE}
+REPS=${REPS:-1}
+WORK=$(mktemp -d /tmp/dicomstore-bench.XXXXXX)   # server data dirs; removed at exit
+OPORT=8042 DPORT=8080
+
+case "$MODE" in
+full)
+  SMALL=small LARGE=large SMALL_STUDIES=1000 LARGE_STUDIES=24
+  S1=1000 S2=2000 S3=2000 S4=2000          # small STOW slices: b1c1 b20c1 b1c4 b20c4
+  L1=200 L2=300 L3=300 L4=400              # large STOW slices
+  QN=200 QW=10 WS=100 WN=200 WW=10 LWS=30 LWN=100 LWW=5
+  BIG_BYTES=1e9 BIG_SERVERS="orthanc dicomstore" FIO_SIZE=2G FIO_RUNS=3
+  JSON_OUT=$ROOT/bench/results/latest.json ;;
+quick)
+  SMALL=small-quick LARGE=large-quick SMALL_STUDIES=150 LARGE_STUDIES=6
+  S1=150 S2=300 S3=300 S4=300
+  L1=40 L2=60 L3=60 L4=140
+  QN=20 QW=3 WS=20 WN=20 WW=3 LWS=6 LWN=20 LWW=3
+  BIG_BYTES=5e8 BIG_SERVERS="dicomstore" FIO_SIZE=1G FIO_RUNS=1
+  JSON_OUT=$ROOT/bench/results/latest-quick.json ;;
+*) echo "usage: $0 full|quick" >&2; exit 2 ;;
+esac
+
+T0=$(date +%s)
+LOG=$RES/steps.log     # the JSON lines every tool prints go here, not to the terminal
+mkdir -p "$RES" "$(dirname "$JSON_OUT")"
+rm -f "$RES"/*.jsonl "$LOG"
+say() { printf '[%4ds] %s\n' $(( $(date +%s) - T0 )) "$*" | tee -a "$LOG" >&2; }
+
+# ------------------------------------------------------------------ corpora
+# gen_corpus.py is deterministic (seed 42): a corpus whose summary.json matches the wanted
+# profile/seed/study count is reused as is, anything else is regenerated.
+ensure_corpus() {  # NAME PROFILE STUDIES
+  local dir=$CORPUS/$1
+  if [ -f "$dir/summary.json" ] && $PY - "$dir/summary.json" "$2" "$3" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = s.get("profile") == sys.argv[2] and s.get("seed") == 42 and s.get("studies") == int(sys.argv[3])
+sys.exit(0 if ok else 1)
+EOF
+  then return 0; fi
+  say "generating corpus $dir ($2, $3 studies)"
+  $PY "$SHARED/gen_corpus.py" --profile "$2" --studies "$3" --out "$dir" --force > /dev/null
+}
+ensure_corpus $SMALL small $SMALL_STUDIES
+ensure_corpus $LARGE large $LARGE_STUDIES
+ninst() { $PY -c "import json,sys;print(json.load(open(sys.argv[1]))['instances'])" "$CORPUS/$1/summary.json"; }
+NSMALL=$(ninst $SMALL) NLARGE=$(ninst $LARGE)
+
+# ------------------------------------------------------------------ servers
+# start_server NAME DIR sets PID BASE DATA DIALECT PIDFILE SLOG and EXEC (argv to restart it)
+start_server() {
+  case $1 in
+  orthanc)
+    "$SHARED/run_orthanc.sh" start "$2" $OPORT >> "$LOG"
+    PIDFILE=$2/orthanc.pid BASE=http://127.0.0.1:$OPORT/dicom-web DATA=$2/db DIALECT=orthanc
+    SLOG=$2/orthanc.log EXEC=(/usr/sbin/Orthanc "$2/orthanc.json") ;;
+  dicomstore)
+    DICOMSTORE=$BIN "$HERE/run_dicomstore.sh" start "$2" $DPORT >> "$LOG"
+    PIDFILE=$2/dicomstore.pid DATA=$2/data DIALECT=google SLOG=$2/dicomstore.log
+    BASE=http://127.0.0.1:$DPORT/v1/projects/bench/locations/local/datasets/bench/dicomStores/bench/dicomWeb
+    EXEC=("$BIN" serve --listen 127.0.0.1:$DPORT --data "$2/data") ;;
+  esac
+  PID=$(cat "$PIDFILE")
+}
+stop_server() {  # NAME DIR
+  if [ "$1" = orthanc ]; then "$SHARED/run_orthanc.sh" stop "$2" >> "$LOG"
+  else DICOMSTORE=$BIN "$HERE/run_dicomstore.sh" stop "$2" >> "$LOG"; fi
+}
+cleanup() {
+  for f in "$WORK"/*/*.log; do  # server logs survive the run (crashes, slow starts)
+    [ -f "$f" ] && cp "$f" "$RES/$(basename "$(dirname "$f")")-$(basename "$f")"
+  done
+  for d in "$WORK"/*/; do
+    [ -f "$d/orthanc.pid" ] && "$SHARED/run_orthanc.sh" stop "$d" > /dev/null 2>&1
+    [ -f "$d/dicomstore.pid" ] && "$HERE/run_dicomstore.sh" stop "$d" > /dev/null 2>&1
+  done
+  # the data (~10k-40k files) is deleted in the background: the measurements are over, and
+  # the caller need not wait for it
+  mv "$WORK" "$WORK.trash" && (rm -rf "$WORK.trash" > /dev/null 2>&1 &)
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ phases
+phase_small() {  # SERVER OUT
+  local s=$1 out=$2 dir=$WORK/$1-small-$r
+  start_server "$s" "$dir"
+  local B=("$PY" "$SHARED/dicomweb_bench.py" --base "$BASE" --corpus "$CORPUS/$SMALL" --server-pid "$PID" --out "$out")
+  say "$s small: STOW 1/req 1 client, 20/req 1 client, 1/req 4 clients, 20/req 4 clients"
+  local o=0
+  "${B[@]}" --label small stow --offset $o --count $S1 --batch 1 --concurrency 1 >> "$LOG"; o=$((o + S1))
+  "${B[@]}" --label small stow --offset $o --count $S2 --batch 20 --concurrency 1 >> "$LOG"; o=$((o + S2))
+  "${B[@]}" --label small stow --offset $o --count $S3 --batch 1 --concurrency 4 >> "$LOG"; o=$((o + S3))
+  "${B[@]}" --label small stow --offset $o --count $S4 --batch 20 --concurrency 4 >> "$LOG"; o=$((o + S4))
+  say "$s small: bulk load to $NSMALL instances (20/req, 4 clients)"
+  "${B[@]}" --label small-bulk stow --offset $o --batch 20 --concurrency 4 >> "$LOG"
+  "${B[@]}" --label small disk --storage-dir "$DATA" --instances "$NSMALL" >> "$LOG"
+  say "$s small: QIDO ($QN queries per type)"
+  "$PY" "$HERE/qido.py" --base "$BASE" --corpus "$CORPUS/$SMALL" --dialect $DIALECT --server-pid "$PID" \
+      --n $QN --warmup $QW --label small --out "$out" >> "$LOG"
+  say "$s small: WADO"
+  "${B[@]}" --label small wado --studies $WS --concurrency 1 4 --n $WN --warmup $WW >> "$LOG"
+  "${B[@]}" --label small-end disk --storage-dir "$DATA" --instances "$NSMALL" >> "$LOG"  # VmHWM
+  say "$s small: restart-to-ready"
+  "$PY" "$HERE/restart_time.py" --pidfile "$PIDFILE" --probe "$BASE/studies?limit=1" --log "$SLOG" \
+      --label small --out "$out" -- "${EXEC[@]}" >> "$LOG"
+  say "$s small: stop"
+  stop_server "$s" "$dir"
+  "$PY" "$SHARED/dicomweb_bench.py" --corpus "$CORPUS/$SMALL" --out "$out" --label small-stopped \
+      disk --storage-dir "$DATA" --instances "$NSMALL" >> "$LOG"
+}
+
+phase_large() {  # SERVER OUT
+  local s=$1 out=$2 dir=$WORK/$1-large-$r
+  start_server "$s" "$dir"
+  local B=("$PY" "$SHARED/dicomweb_bench.py" --base "$BASE" --corpus "$CORPUS/$LARGE" --server-pid "$PID" --out "$out")
+  say "$s large: STOW x4, WADO"
+  local o=0
+  "${B[@]}" --label large stow --offset $o --count $L1 --batch 1 --concurrency 1 >> "$LOG"; o=$((o + L1))
+  "${B[@]}" --label large stow --offset $o --count $L2 --batch 20 --concurrency 1 >> "$LOG"; o=$((o + L2))
+  "${B[@]}" --label large stow --offset $o --count $L3 --batch 1 --concurrency 4 >> "$LOG"; o=$((o + L3))
+  "${B[@]}" --label large stow --offset $o --count $L4 --batch 20 --concurrency 4 >> "$LOG"
+  "${B[@]}" --label large disk --storage-dir "$DATA" --instances "$NLARGE" >> "$LOG"
+  "${B[@]}" --label large wado --studies $LWS --concurrency 1 4 --n $LWN --warmup $LWW >> "$LOG"
+  "${B[@]}" --label large-end disk --storage-dir "$DATA" --instances "$NLARGE" >> "$LOG"
+  stop_server "$s" "$dir"
+  "$PY" "$SHARED/dicomweb_bench.py" --corpus "$CORPUS/$LARGE" --out "$out" --label large-stopped \
+      disk --storage-dir "$DATA" --instances "$NLARGE" >> "$LOG"
+}
+
+phase_big() {  # SERVER OUT: one ~1 GB request into a fresh server; VmHWM = this request's peak
+  local s=$1 out=$2 dir=$WORK/$1-big-$r
+  start_server "$s" "$dir"
+  say "$s: one $BIG_BYTES-byte STOW request"
+  "$PY" "$HERE/big_stow.py" --base "$BASE" --corpus "$CORPUS/$LARGE" --server-pid "$PID" \
+      --bytes "$BIG_BYTES" --label big --out "$out" >> "$LOG"
+  stop_server "$s" "$dir"
+}
+
+# fsync'd sequential write bandwidth of the file system the servers write to (as limits.sh:
+# fio, 1 MiB writes of non-zero data, one fsync at the end; dd from /dev/zero is too noisy).
+fsync_bandwidth() {  # OUT
+  say "fio: sequential write $FIO_SIZE + fsync, $FIO_RUNS run(s)"
+  mkdir -p "$WORK/fio"
+  for _ in $(seq 1 $FIO_RUNS); do
+    fio --name=seqw --directory="$WORK/fio" --rw=write --bs=1M --size=$FIO_SIZE --end_fsync=1 \
+        --ioengine=psync --refill_buffers --output-format=json |
+      $PY -c 'import json,sys;w=json.load(sys.stdin)["jobs"][0]["write"]
+print(json.dumps(dict(cmd="fsync_write", label="machine", mb_per_s=round(w["bw_bytes"]/1e6,1), seconds=w["runtime"]/1000)))' >> "$1"
+    rm -f "$WORK"/fio/seqw*
+  done
+}
+
+# Per-file ceiling of a file-per-instance store right now: create + write 38 KB + fsync + close
+# of 2,000 files (as limits.sh), kept until the end for the reason above.
+file_create_rate() {  # OUT
+  say "machine: create+fsync rate of 38 KB files"
+  $PY - "$WORK/files-$(date +%s)" >> "$1" <<'EOF'
+import json, os, sys, time
+d = sys.argv[1]; os.makedirs(d)
+buf = os.urandom(38000); n = 2000; t = time.perf_counter()
+for k in range(n):
+    fd = os.open(os.path.join(d, "%05d" % k), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+    os.write(fd, buf); os.fsync(fd); os.close(fd)
+dt = time.perf_counter() - t
+print(json.dumps(dict(cmd="file_create", label="machine", files_per_s=round(n / dt, 1), seconds=round(dt, 2))))
+EOF
+}
+
+{
+  echo "{\"cmd\":\"env\",\"label\":\"env\",\"mode\":\"$MODE\",\"reps\":$REPS,\"date\":\"$(date -Is)\","
+  echo "\"git\":\"$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src CMakeLists.txt 2>/dev/null || echo -dirty)\","
+  echo "\"cpu\":\"$(lscpu | sed -n 's/^Model name: *//p')\",\"nproc\":$(nproc),"
+  echo "\"mem_gib\":$(free -g | awk '/^Mem:/{print $2}'),\"kernel\":\"$(uname -r)\","
+  echo "\"fs\":\"$(findmnt -n -T "$WORK" -o FSTYPE)\",\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\","
+  echo "\"orthanc\":\"$(dpkg-query -W -f='${Version}' orthanc) + dicomweb $(dpkg-query -W -f='${Version}' orthanc-dicomweb)\","
+  echo "\"dicomstore\":\"$BIN ($("$BIN" --version 2>&1 | head -1), built $(date -r "$BIN" -Is))\","
+  echo "\"small_corpus\":\"$SMALL ($NSMALL instances)\",\"large_corpus\":\"$LARGE ($NLARGE instances)\"}"
+} | tr -d '\n' > "$RES/env.json"
+
+for r in $(seq 1 "$REPS"); do
+  file_create_rate "$RES/machine.jsonl"
+  for s in orthanc dicomstore; do
+    phase_small $s "$RES/$s.jsonl"
+    phase_large $s "$RES/$s.jsonl"
+    case " $BIG_SERVERS " in *" $s "*) phase_big $s "$RES/$s.jsonl" ;; esac
+  done
+  fsync_bandwidth "$RES/machine.jsonl"
+done
+say "done; raw results in $RES"
+echo "$(cut -d' ' -f1-3 /proc/loadavg)" > "$RES/loadavg_end"
+
+"$PY" "$HERE/compare.py" --res "$RES" --json-out "$JSON_OUT"
