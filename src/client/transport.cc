@@ -30,20 +30,34 @@ absl::StatusCode CodeFromName(std::string_view name) {
 // google.rpc HTTP mapping (the inverse the server applies when answering).
 absl::StatusCode CodeFromHttpStatus(int status) {
   switch (status) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
-    case 406: return absl::StatusCode::kInvalidArgument;
-    case 409: return absl::StatusCode::kAlreadyExists;
-    case 412: return absl::StatusCode::kFailedPrecondition;
-    case 413: return absl::StatusCode::kOutOfRange;
-    case 429: return absl::StatusCode::kResourceExhausted;
-    case 499: return absl::StatusCode::kCancelled;
-    case 501: return absl::StatusCode::kUnimplemented;
-    case 503: return absl::StatusCode::kUnavailable;
-    case 504: return absl::StatusCode::kDeadlineExceeded;
-    default: return status >= 500 ? absl::StatusCode::kInternal : absl::StatusCode::kUnknown;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
+    case 406:
+      return absl::StatusCode::kInvalidArgument;
+    case 409:
+      return absl::StatusCode::kAlreadyExists;
+    case 412:
+      return absl::StatusCode::kFailedPrecondition;
+    case 413:
+      return absl::StatusCode::kOutOfRange;
+    case 429:
+      return absl::StatusCode::kResourceExhausted;
+    case 499:
+      return absl::StatusCode::kCancelled;
+    case 501:
+      return absl::StatusCode::kUnimplemented;
+    case 503:
+      return absl::StatusCode::kUnavailable;
+    case 504:
+      return absl::StatusCode::kDeadlineExceeded;
+    default:
+      return status >= 500 ? absl::StatusCode::kInternal : absl::StatusCode::kUnknown;
   }
 }
 

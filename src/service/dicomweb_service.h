@@ -94,9 +94,9 @@ class DicomWebService {
 
   // QIDO: the results as the text of a JSON array ("[]" when nothing matches).
   absl::StatusOr<std::string> Search(std::string_view store_name, QidoLevel level,
-                              const std::optional<std::string>& study,
-                              const std::optional<std::string>& series, const QueryParams& params,
-                              const std::string& base_url);
+                                     const std::optional<std::string>& study,
+                                     const std::optional<std::string>& series,
+                                     const QueryParams& params, const std::string& base_url);
 
   // WADO: the instances of a study, series or one instance, in retrieve order.
   absl::StatusOr<std::vector<InstanceToSend>> Instances(std::string_view store_name,
