@@ -206,6 +206,15 @@ print(json.dumps(dict(cmd="file_create", label="machine", files_per_s=round(n / 
 EOF
 }
 
+# The binary as the results name it: relative to the repository when it is inside it, else
+# only its file name (results are committed; no path of the machine that ran them).
+binary_label() {
+  case "$1" in
+    "$ROOT"/*) echo "${1#"$ROOT"/}" ;;
+    *) basename "$1" ;;
+  esac
+}
+
 {
   echo "{\"cmd\":\"env\",\"label\":\"env\",\"mode\":\"$MODE\",\"reps\":$REPS,\"date\":\"$(date -Is)\","
   echo "\"git\":\"$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src CMakeLists.txt 2>/dev/null || echo -dirty)\","
@@ -213,7 +222,7 @@ EOF
   echo "\"mem_gib\":$(free -g | awk '/^Mem:/{print $2}'),\"kernel\":\"$(uname -r)\","
   echo "\"fs\":\"$(findmnt -n -T "$WORK" -o FSTYPE)\",\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\","
   echo "\"orthanc\":\"$(dpkg-query -W -f='${Version}' orthanc) + dicomweb $(dpkg-query -W -f='${Version}' orthanc-dicomweb)\","
-  echo "\"dicomstore\":\"$BIN ($("$BIN" --version 2>&1 | head -1), built $(date -r "$BIN" -Is))\","
+  echo "\"dicomstore\":\"$(binary_label "$BIN") ($("$BIN" --version 2>&1 | head -1), built $(date -r "$BIN" -Is))\","
   echo "\"small_corpus\":\"$SMALL ($NSMALL instances)\",\"large_corpus\":\"$LARGE ($NLARGE instances)\"}"
 } | tr -d '\n' > "$RES/env.json"
 
