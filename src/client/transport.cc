@@ -1,21 +1,14 @@
 #include "client/transport.h"
 
-#include <algorithm>
 #include <cctype>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "common/absl_view.h"
 #include "common/proto_json.h"
 
 namespace dicomstore::client {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // The canonical code names of google.rpc.Code, as the error envelope's "status" spells them.
 absl::StatusCode CodeFromName(std::string_view name) {
@@ -67,7 +60,7 @@ constexpr size_t kMaxPlainMessage = 2000;
 
 std::string_view Response::FindHeader(std::string_view name) const {
   for (const HttpField& field : headers) {
-    if (EqualsIgnoreCase(field.name, name)) return field.value;
+    if (absl::EqualsIgnoreCase(Av(field.name), Av(name))) return field.value;
   }
   return {};
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "common/absl_view.h"
 #include "common/mapped_file.h"
+#include "common/multipart_boundary.h"
 #include "dicom/pixel_access.h"
 #include "server/api_response.h"
 #include "server/dicom_xml.h"

@@ -5,8 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 
@@ -42,16 +40,6 @@ absl::Status ReadChunk(int fd, uint64_t* remaining, std::string* out) {
 }
 
 }  // namespace
-
-std::string NewBoundary() {
-  static std::mutex mu;
-  static std::mt19937_64 rng(std::random_device{}());
-  std::lock_guard<std::mutex> lock(mu);
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buf;
-}
 
 FileSource::~FileSource() {
   if (fd_ >= 0) ::close(fd_);

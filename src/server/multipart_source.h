@@ -53,9 +53,6 @@ class FileSource : public BodySource {
   uint64_t remaining_;
 };
 
-// A boundary that cannot occur in DICOM content by accident (random, 32 hex digits).
-std::string NewBoundary();
-
 }  // namespace dicomstore::server
 
 #endif  // DICOMSTORE_SERVER_MULTIPART_SOURCE_H_

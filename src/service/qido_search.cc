@@ -1,6 +1,7 @@
 // QIDO-RS (spec §10.3): query parameters -> a typed index query -> DICOM JSON results
 // cut from the precomputed JSON of each row. No file is opened.
 #include <algorithm>
+#include <deque>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -244,7 +245,9 @@ bool IsBulkData(std::string_view raw_value) {
 void AppendRow(QidoLevel level, const index::SearchRow& row, const Selection& sel,
                const std::string& studies_url, std::string* out) {
   // Stored keys are 8 hex digits; as fixed-width upper-case strings they sort like tags.
-  std::vector<std::pair<std::string, std::string>> members;
+  // Members are views into the row's JSON or into `computed` (a deque: views stay valid).
+  std::vector<std::pair<std::string_view, std::string_view>> members;
+  std::deque<std::string> computed;
   const bool well_formed =
       ForEachJsonMember(row.json, [&](std::string_view key, std::string_view raw) {
         bool take = sel.everything;
@@ -253,12 +256,13 @@ void AppendRow(QidoLevel level, const index::SearchRow& row, const Selection& se
           take = tag && sel.Wants(*tag);
         }
         // Bulk data never appears in search results.
-        if (take && !IsBulkData(raw)) members.emplace_back(std::string(key), std::string(raw));
+        if (take && !IsBulkData(raw)) members.emplace_back(key, raw);
         return true;
       });
   if (!well_formed) members.clear();  // written by us; treated as empty if ever damaged
-  auto add = [&members](uint32_t tag, std::string raw) {
-    members.emplace_back(HexTag(tag), std::move(raw));
+  auto add = [&members, &computed](uint32_t tag, std::string raw) {
+    const std::string& key = computed.emplace_back(HexTag(tag));
+    members.emplace_back(key, computed.emplace_back(std::move(raw)));
   };
   if (level == QidoLevel::kStudy) {
     if (sel.Wants(tags::kModalitiesInStudy)) {
@@ -287,7 +291,7 @@ void AppendRow(QidoLevel level, const index::SearchRow& row, const Selection& se
   for (size_t k = 0; k < members.size(); ++k) {
     if (k + 1 < members.size() && members[k + 1].first == members[k].first) continue;
     if (out->back() != '{') out->push_back(',');
-    absl::StrAppend(out, "\"", members[k].first, "\":", members[k].second);
+    absl::StrAppend(out, "\"", Av(members[k].first), "\":", Av(members[k].second));
   }
   out->push_back('}');
 }

@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <random>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
+#include "common/multipart_boundary.h"
 #include "sql/dicom_values.h"
 
 namespace dicomstore::sql {
@@ -22,11 +22,6 @@ constexpr uint32_t kReferencedSOPSequence = 0x00081199;
 constexpr uint32_t kReferencedSOPClassUID = 0x00081150;
 constexpr uint32_t kReferencedSOPInstanceUID = 0x00081155;
 constexpr uint32_t kRetrieveURL = 0x00081190;
-
-std::string Boundary() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  return absl::StrCat("dicomstore-sql-", rng(), rng());
-}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -80,7 +75,7 @@ absl::StatusOr<std::vector<Json>> UploadFiles(ApiClient* api, const MethodSpec& 
   std::vector<Json> rows;
   size_t next = 0;
   while (next < files.size()) {
-    const std::string boundary = Boundary();
+    const std::string boundary = NewBoundary();
     CallArgs request = args;
     request.content_type =
         absl::StrCat("multipart/related; type=\"application/dicom\"; boundary=", boundary);
