@@ -2,174 +2,334 @@
 
 #include <openssl/evp.h>
 
-#include <mutex>
 #include <random>
-#include <set>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/absl_view.h"
 
 namespace dicomstore::blobs {
-namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-constexpr char kTempSuffix[] = ".tmp";
-
-std::string NewKey() {
-  static std::mutex mu;
-  static std::mt19937_64 rng(std::random_device{}());
-  uint64_t a, b;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    a = rng();
-    b = rng();
-  }
-  std::string key(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    key[i] = kHex[(a >> (60 - 4 * i)) & 0xf];
-    key[16 + i] = kHex[(b >> (60 - 4 * i)) & 0xf];
-  }
-  return key;
-}
-
-class FileBlobWriter : public BlobWriter {
- public:
-  FileBlobWriter(int64_t store_id, std::string key, std::string temp_path,
-                 std::unique_ptr<WritableFile> file)
-      : store_id_(store_id),
-        key_(std::move(key)),
-        temp_path_(std::move(temp_path)),
-        file_(std::move(file)),
-        sha_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
-  }
-  ~FileBlobWriter() override { EVP_MD_CTX_free(sha_); }
-
-  absl::Status Append(std::string_view data) override {
-    if (!file_) return absl::FailedPreconditionError("blob writer already finished");
-    EVP_DigestUpdate(sha_, data.data(), data.size());
-    size_ += data.size();
-    return file_->Append(data);
-  }
-  uint64_t size() const override { return size_; }
-  const std::string& temp_path() const override { return temp_path_; }
-
-  absl::StatusOr<PendingBlob> Finish() override {
-    if (!file_) return absl::FailedPreconditionError("blob writer already finished");
-    std::unique_ptr<WritableFile> file = std::move(file_);
-    if (absl::Status s = file->Sync(); !s.ok()) return s;
-    if (absl::Status s = file->Close(); !s.ok()) return s;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(sha_, digest, &len);
-    PendingBlob blob{store_id_, key_, temp_path_, size_, std::string(2 * len, '0')};
-    for (unsigned i = 0; i < len; ++i) {
-      blob.sha256_hex[2 * i] = kHex[digest[i] >> 4];
-      blob.sha256_hex[2 * i + 1] = kHex[digest[i] & 0xf];
-    }
-    return blob;
-  }
-
- private:
-  int64_t store_id_;
-  std::string key_;
-  std::string temp_path_;
-  std::unique_ptr<WritableFile> file_;
-  EVP_MD_CTX* sha_;
-  uint64_t size_ = 0;
+// An open segment file and who it belongs to.
+struct Segment {
+  int64_t store_id = 0;
+  std::string name;  // 16 lower-case hex digits
+  std::unique_ptr<WritableFile> file;
+  bool reusable = true;  // false once its end is uncertain (a failed write or truncation)
 };
 
-}  // namespace
+namespace {
 
-bool IsBlobKey(std::string_view key) {
-  if (key.size() != 32) return false;
-  for (char c : key) {
+constexpr size_t kSegmentNameLength = 16;
+constexpr size_t kNumberLength = 12;  // offsets and sizes: up to 2^48 bytes
+
+bool IsLowerHex(std::string_view s) {
+  for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
 
-BlobStore::BlobStore(Env* env, std::string root) : env_(env), root_(std::move(root)) {}
+bool IsSegmentName(std::string_view name) {
+  return name.size() == kSegmentNameLength && IsLowerHex(name);
+}
 
-absl::Status BlobStore::Open() {
-  if (absl::Status s = env_->CreateDirs(root_ + "/tmp"); !s.ok()) return s;
-  absl::StatusOr<std::vector<std::string>> temps = env_->ListDir(root_ + "/tmp");
-  if (!temps.ok()) return temps.status();
-  for (const std::string& name : *temps) {
-    // Anything in tmp/ was never acknowledged: it belongs to a request cut short.
-    if (absl::Status s = env_->Remove(root_ + "/tmp/" + name); !s.ok()) return s;
+std::string NewSegmentName() {
+  static std::mutex mu;
+  static std::mt19937_64 rng(std::random_device{}());
+  uint64_t value;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    value = rng();
   }
-  return absl::OkStatus();
+  return absl::StrFormat("%016x", value);
 }
 
-std::string BlobStore::PathOf(int64_t store_id, std::string_view key) const {
-  return absl::StrCat(root_, "/", store_id, "/", std::string(key.substr(0, 2)), "/",
-                      std::string(key));
+std::string MakeKey(std::string_view segment, uint64_t offset, uint64_t size) {
+  return absl::StrFormat("%s.%012x.%012x", Av(segment), offset, size);
 }
 
-absl::StatusOr<std::unique_ptr<BlobWriter>> BlobStore::Create(int64_t store_id) {
-  std::string key = NewKey();
-  std::string temp = absl::StrCat(root_, "/tmp/", key, kTempSuffix);
-  absl::StatusOr<std::unique_ptr<WritableFile>> file = env_->NewWritableFile(temp);
-  if (!file.ok()) return file.status();
-  return std::unique_ptr<BlobWriter>(
-      std::make_unique<FileBlobWriter>(store_id, key, temp, *std::move(file)));
+struct ParsedKey {
+  std::string_view segment;
+  uint64_t offset = 0, size = 0;
+};
+
+std::optional<ParsedKey> ParseKey(std::string_view key) {
+  if (!IsBlobKey(key)) return std::nullopt;
+  ParsedKey parsed;
+  parsed.segment = key.substr(0, kSegmentNameLength);
+  if (!absl::SimpleHexAtoi(Av(key.substr(kSegmentNameLength + 1, kNumberLength)), &parsed.offset) ||
+      !absl::SimpleHexAtoi(Av(key.substr(kSegmentNameLength + 2 + kNumberLength)), &parsed.size)) {
+    return std::nullopt;
+  }
+  return parsed;
 }
 
-absl::Status BlobStore::Publish(const std::vector<PendingBlob>& blobs) {
-  std::set<std::string> dirs;
-  for (const PendingBlob& blob : blobs) {
-    std::string dir = absl::StrCat(root_, "/", blob.store_id, "/", blob.key.substr(0, 2));
-    if (dirs.insert(dir).second) {
-      if (absl::Status s = env_->CreateDirs(dir); !s.ok()) return s;
+absl::Status MalformedKey() { return absl::InvalidArgumentError("malformed blob key"); }
+
+// A blob seen as a file of its own: offsets shifted, reads stopped at its end.
+class BlobFile : public ReadableFile {
+ public:
+  BlobFile(std::unique_ptr<ReadableFile> file, uint64_t offset, uint64_t size)
+      : file_(std::move(file)), offset_(offset), size_(size) {}
+  absl::Status ReadAt(uint64_t offset, size_t n, std::string* out) override {
+    if (offset >= size_) {
+      out->clear();
+      return absl::OkStatus();
     }
-    if (absl::Status s = env_->Rename(blob.temp_path, PathOf(blob.store_id, blob.key)); !s.ok())
-      return s;
+    n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
+    return file_->ReadAt(offset_ + offset, n, out);
   }
-  // One fsync per touched directory makes every rename of the batch durable.
-  for (const std::string& dir : dirs) {
-    if (absl::Status s = env_->SyncDir(dir); !s.ok()) return s;
+  uint64_t size() const override { return size_; }
+
+ private:
+  std::unique_ptr<ReadableFile> file_;
+  uint64_t offset_, size_;
+};
+
+}  // namespace
+
+bool IsBlobKey(std::string_view key) {
+  constexpr size_t kLength = kSegmentNameLength + 1 + kNumberLength + 1 + kNumberLength;
+  if (key.size() != kLength) return false;
+  const size_t dot1 = kSegmentNameLength, dot2 = kSegmentNameLength + 1 + kNumberLength;
+  return key[dot1] == '.' && key[dot2] == '.' && IsLowerHex(key.substr(0, dot1)) &&
+         IsLowerHex(key.substr(dot1 + 1, kNumberLength)) && IsLowerHex(key.substr(dot2 + 1));
+}
+
+// ---------------------------------------------------------------------------- BlobWriter
+
+struct BlobWriter::Hasher {
+  Hasher() : ctx(EVP_MD_CTX_new()) {}
+  ~Hasher() { EVP_MD_CTX_free(ctx); }
+  EVP_MD_CTX* ctx;
+};
+
+BlobWriter::BlobWriter(BlobStore* store, int64_t store_id)
+    : store_(store), store_id_(store_id), hasher_(std::make_unique<Hasher>()) {}
+
+BlobWriter::~BlobWriter() {
+  if (in_blob_) AbandonBlob();
+  for (auto& full : full_) store_->ReleaseSegment(std::move(full), /*reusable=*/false);
+  if (segment_) store_->ReleaseSegment(std::move(segment_), /*reusable=*/true);
+}
+
+absl::Status BlobWriter::BeginBlob() {
+  if (in_blob_) return absl::FailedPreconditionError("a blob is already being written");
+  if (segment_ &&
+      (!segment_->reusable || segment_->file->size() >= store_->options_.segment_target_bytes)) {
+    // Synced (and then closed) with the others at the next Sync.
+    if (segment_dirty_) {
+      full_.push_back(std::move(segment_));
+    } else {
+      store_->ReleaseSegment(std::move(segment_), false);
+    }
+    segment_dirty_ = false;
+  }
+  if (!segment_) {
+    absl::StatusOr<std::unique_ptr<Segment>> segment = store_->AcquireSegment(store_id_);
+    if (!segment.ok()) return segment.status();
+    segment_ = *std::move(segment);
+  }
+  EVP_DigestInit_ex(hasher_->ctx, EVP_sha256(), nullptr);
+  in_blob_ = true;
+  blob_start_ = segment_->file->size();
+  blob_size_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status BlobWriter::Append(std::string_view data) {
+  if (!in_blob_) return absl::FailedPreconditionError("no blob is being written");
+  EVP_DigestUpdate(hasher_->ctx, data.data(), data.size());
+  absl::Status s = segment_->file->Append(data);
+  if (!s.ok()) segment_->reusable = false;  // how much of `data` landed is unknown
+  blob_size_ = segment_->file->size() - blob_start_;
+  return s;
+}
+
+absl::StatusOr<BlobRef> BlobWriter::EndBlob() {
+  if (!in_blob_) return absl::FailedPreconditionError("no blob is being written");
+  in_blob_ = false;
+  segment_dirty_ = true;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(hasher_->ctx, digest, &length);
+  BlobRef ref;
+  ref.store_id = store_id_;
+  ref.key = MakeKey(segment_->name, blob_start_, blob_size_);
+  static constexpr char kHex[] = "0123456789abcdef";
+  ref.sha256_hex.resize(2 * length);
+  for (unsigned i = 0; i < length; ++i) {
+    ref.sha256_hex[2 * i] = kHex[digest[i] >> 4];
+    ref.sha256_hex[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  ref.location = BlobLocation{absl::StrCat(store_->StoreDir(store_id_), "/", segment_->name),
+                              blob_start_, blob_size_};
+  return ref;
+}
+
+void BlobWriter::AbandonBlob() {
+  if (!in_blob_) return;
+  in_blob_ = false;
+  if (!segment_->file->Truncate(blob_start_).ok()) segment_->reusable = false;
+}
+
+absl::Status BlobWriter::Sync() {
+  for (auto& full : full_) {
+    absl::Status s = full->file->Sync();
+    store_->ReleaseSegment(std::move(full), false);
+    if (!s.ok()) {
+      full_.clear();
+      return s;
+    }
+  }
+  full_.clear();
+  if (segment_ && segment_dirty_) {
+    if (absl::Status s = segment_->file->Sync(); !s.ok()) {
+      segment_->reusable = false;
+      return s;
+    }
+    segment_dirty_ = false;
   }
   return absl::OkStatus();
 }
 
-void BlobStore::Discard(const PendingBlob& blob) { (void)env_->Remove(blob.temp_path); }
+// ----------------------------------------------------------------------------- BlobStore
+
+BlobStore::BlobStore(Env* env, std::string root, Options options)
+    : env_(env), root_(std::move(root)), options_(options) {}
+
+BlobStore::~BlobStore() = default;
+
+absl::Status BlobStore::Open() { return env_->CreateDirs(root_); }
+
+std::string BlobStore::StoreDir(int64_t store_id) const {
+  return absl::StrCat(root_, "/", store_id);
+}
+
+absl::StatusOr<std::unique_ptr<BlobWriter>> BlobStore::NewWriter(int64_t store_id) {
+  return std::unique_ptr<BlobWriter>(new BlobWriter(this, store_id));
+}
+
+absl::StatusOr<std::unique_ptr<Segment>> BlobStore::AcquireSegment(int64_t store_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idle_.find(store_id);
+    if (it != idle_.end() && !it->second.empty()) {
+      std::unique_ptr<Segment> segment = std::move(it->second.back());
+      it->second.pop_back();
+      return segment;
+    }
+  }
+  return CreateSegment(store_id);
+}
+
+absl::StatusOr<std::unique_ptr<Segment>> BlobStore::CreateSegment(int64_t store_id) {
+  const std::string dir = StoreDir(store_id);
+  if (absl::Status s = env_->CreateDirs(dir); !s.ok()) return s;
+  for (int attempt = 0;; ++attempt) {
+    auto segment = std::make_unique<Segment>();
+    segment->store_id = store_id;
+    segment->name = NewSegmentName();
+    absl::StatusOr<std::unique_ptr<WritableFile>> file =
+        env_->NewWritableFile(absl::StrCat(dir, "/", segment->name));
+    if (absl::IsAlreadyExists(file.status()) && attempt < 3) continue;
+    if (!file.ok()) return file.status();
+    segment->file = *std::move(file);
+    // The new directory entry must survive a crash with the blobs soon synced into it.
+    if (absl::Status s = env_->SyncDir(dir); !s.ok()) return s;
+    return segment;
+  }
+}
+
+void BlobStore::ReleaseSegment(std::unique_ptr<Segment> segment, bool reusable) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (reusable && segment->reusable && !removed_stores_.contains(segment->store_id) &&
+      segment->file->size() < options_.segment_target_bytes) {
+    idle_[segment->store_id].push_back(std::move(segment));
+    return;
+  }
+  (void)segment->file->Close();
+}
+
+absl::StatusOr<BlobLocation> BlobStore::Locate(int64_t store_id, std::string_view key) const {
+  std::optional<ParsedKey> parsed = ParseKey(key);
+  if (!parsed) return MalformedKey();
+  return BlobLocation{absl::StrCat(StoreDir(store_id), "/", Av(parsed->segment)), parsed->offset,
+                      parsed->size};
+}
 
 absl::StatusOr<std::unique_ptr<ReadableFile>> BlobStore::Read(int64_t store_id,
                                                               std::string_view key) {
-  if (!IsBlobKey(key)) return absl::InvalidArgumentError("malformed blob key");
-  return env_->NewReadableFile(PathOf(store_id, key));
+  absl::StatusOr<BlobLocation> where = Locate(store_id, key);
+  if (!where.ok()) return where.status();
+  absl::StatusOr<std::unique_ptr<ReadableFile>> file = env_->NewReadableFile(where->path);
+  if (!file.ok()) return file.status();
+  if ((*file)->size() < where->offset + where->size) {
+    return absl::DataLossError(
+        absl::StrCat("blob ", Av(key), " extends past the end of its segment"));
+  }
+  return std::unique_ptr<ReadableFile>(
+      std::make_unique<BlobFile>(*std::move(file), where->offset, where->size));
 }
 
 absl::Status BlobStore::Remove(int64_t store_id, std::string_view key) {
-  if (!IsBlobKey(key)) return absl::InvalidArgumentError("malformed blob key");
-  return env_->Remove(PathOf(store_id, key));
+  absl::StatusOr<BlobLocation> where = Locate(store_id, key);
+  if (!where.ok()) return where.status();
+  return env_->PunchHole(where->path, where->offset, where->size);
 }
 
 absl::Status BlobStore::RemoveStore(int64_t store_id) {
-  return env_->RemoveTree(absl::StrCat(root_, "/", store_id));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    removed_stores_.insert(store_id);
+    auto it = idle_.find(store_id);
+    if (it != idle_.end()) {
+      for (auto& segment : it->second) (void)segment->file->Close();
+      idle_.erase(it);
+    }
+  }
+  return env_->RemoveTree(StoreDir(store_id));
 }
 
-absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> BlobStore::ListKeys() {
-  std::vector<std::pair<int64_t, std::string>> keys;
+absl::StatusOr<BlobStore::TrimReport> BlobStore::TrimSegments(
+    const LastIndexedKey& last_indexed_key) {
+  TrimReport report;
   absl::StatusOr<std::vector<std::string>> stores = env_->ListDir(root_);
   if (!stores.ok()) return stores.status();
   for (const std::string& store : *stores) {
     int64_t store_id = 0;
-    if (!absl::SimpleAtoi(store, &store_id)) continue;  // skips tmp/
-    std::string store_dir = absl::StrCat(root_, "/", store);
-    absl::StatusOr<std::vector<std::string>> shards = env_->ListDir(store_dir);
-    if (!shards.ok()) return shards.status();
-    for (const std::string& shard : *shards) {
-      absl::StatusOr<std::vector<std::string>> files = env_->ListDir(store_dir + "/" + shard);
-      if (!files.ok()) return files.status();
-      for (const std::string& f : *files) {
-        if (IsBlobKey(f)) keys.emplace_back(store_id, f);
+    if (!absl::SimpleAtoi(store, &store_id)) continue;
+    const std::string dir = StoreDir(store_id);
+    absl::StatusOr<std::vector<std::string>> names = env_->ListDir(dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (!IsSegmentName(name)) continue;
+      ++report.segments;
+      const std::string path = absl::StrCat(dir, "/", name);
+      absl::StatusOr<std::optional<std::string>> last = last_indexed_key(name + ".");
+      if (!last.ok()) return last.status();
+      absl::StatusOr<uint64_t> size = env_->FileSize(path);
+      if (!size.ok()) return size.status();
+      if (!last->has_value()) {
+        if (absl::Status s = env_->Remove(path); !s.ok()) return s;
+        ++report.removed;
+        report.bytes_cut += *size;
+        continue;
+      }
+      std::optional<ParsedKey> parsed = ParseKey(**last);
+      if (!parsed)
+        return absl::DataLossError(absl::StrCat("malformed blob key in index: ", **last));
+      const uint64_t end = parsed->offset + parsed->size;
+      if (*size > end) {
+        if (absl::Status s = env_->TruncateFile(path, end); !s.ok()) return s;
+        ++report.trimmed;
+        report.bytes_cut += *size - end;
       }
     }
   }
-  return keys;
+  return report;
 }
 
 }  // namespace dicomstore::blobs

@@ -14,10 +14,16 @@
 
 namespace dicomstore::blobs {
 
+// A file written sequentially from a position the writer can move back (to drop bytes it
+// appended last).
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
+  // Writes at the current end (size()) and advances it.
   virtual absl::Status Append(std::string_view data) = 0;
+  // Cuts the file to `size` (<= size()); later appends continue from there.
+  virtual absl::Status Truncate(uint64_t size) = 0;
+  virtual uint64_t size() const = 0;
   virtual absl::Status Sync() = 0;  // data and size durable (fdatasync)
   virtual absl::Status Close() = 0;
 };
@@ -33,12 +39,18 @@ class ReadableFile {
 class Env {
  public:
   virtual ~Env() = default;
+  // Creates a new, empty file; ALREADY_EXISTS if `path` exists.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
       const std::string& path) = 0;
   virtual absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(
       const std::string& path) = 0;
-  virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
   virtual absl::Status Remove(const std::string& path) = 0;  // OK if already absent
+  // Cuts an existing file to `size` bytes and makes the new size durable.
+  virtual absl::Status TruncateFile(const std::string& path, uint64_t size) = 0;
+  // Frees the bytes [offset, offset + size) of a file; they read as zeros afterwards and
+  // the file keeps its size. OK if the file is absent.
+  virtual absl::Status PunchHole(const std::string& path, uint64_t offset, uint64_t size) = 0;
+  virtual absl::StatusOr<uint64_t> FileSize(const std::string& path) = 0;
   // Creates `path` and any missing ancestors, durably: the parent of every directory it
   // creates is fsynced, so a file later made durable inside `path` cannot vanish with a
   // directory entry lost in a crash.

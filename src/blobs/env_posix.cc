@@ -28,15 +28,23 @@ class PosixWritableFile : public WritableFile {
   }
   absl::Status Append(std::string_view data) override {
     while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(size_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return PosixError("write", path_, errno);
       }
       data.remove_prefix(static_cast<size_t>(n));
+      size_ += static_cast<uint64_t>(n);
     }
     return absl::OkStatus();
   }
+  absl::Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+      return PosixError("truncate", path_, errno);
+    size_ = size;
+    return absl::OkStatus();
+  }
+  uint64_t size() const override { return size_; }
   absl::Status Sync() override {
     if (::fdatasync(fd_) != 0) return PosixError("fdatasync", path_, errno);
     return absl::OkStatus();
@@ -51,6 +59,7 @@ class PosixWritableFile : public WritableFile {
  private:
   std::string path_;
   int fd_;
+  uint64_t size_ = 0;
 };
 
 class PosixReadableFile : public ReadableFile {
@@ -84,8 +93,11 @@ class PosixReadableFile : public ReadableFile {
 class PosixEnv : public Env {
  public:
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("open", path, errno);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      if (errno == EEXIST) return absl::AlreadyExistsError(absl::StrCat("exists: ", path));
+      return PosixError("open", path, errno);
+    }
     return std::make_unique<PosixWritableFile>(path, fd);
   }
   absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(const std::string& path) override {
@@ -99,13 +111,38 @@ class PosixEnv : public Env {
     }
     return std::make_unique<PosixReadableFile>(path, fd, static_cast<uint64_t>(st.st_size));
   }
-  absl::Status Rename(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) return PosixError("rename", from, errno);
-    return absl::OkStatus();
-  }
   absl::Status Remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return PosixError("unlink", path, errno);
     return absl::OkStatus();
+  }
+  absl::Status TruncateFile(const std::string& path, uint64_t size) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open", path, errno);
+    int rc = ::ftruncate(fd, static_cast<off_t>(size));
+    if (rc == 0) rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return PosixError("truncate", path, err);
+    return absl::OkStatus();
+  }
+  absl::Status PunchHole(const std::string& path, uint64_t offset, uint64_t size) override {
+    if (size == 0) return absl::OkStatus();
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return absl::OkStatus();
+      return PosixError("open", path, errno);
+    }
+    int rc = ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                         static_cast<off_t>(size));
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return PosixError("punch hole in", path, err);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<uint64_t> FileSize(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
   }
   absl::Status CreateDirs(const std::string& path) override {
     // Missing directories, outermost first.

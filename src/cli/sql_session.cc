@@ -42,17 +42,12 @@ class InProcessSession : public SqlSession {
       return absl::FailedPreconditionError(
           Av("cannot create data directory " + dir.string() + ": " + ec.message()));
     }
-    // BlobStore::Open() would create blobs/tmp, but it also empties it; create it alone.
-    std::filesystem::create_directories(dir / "blobs" / "tmp", ec);
-    if (ec) {
-      return absl::FailedPreconditionError(
-          Av("cannot create " + (dir / "blobs" / "tmp").string() + ": " + ec.message()));
-    }
     auto session = std::unique_ptr<InProcessSession>(new InProcessSession(err));
     DS_ASSIGN_OR_RETURN(session->index_, index::OpenSqliteIndex((dir / "index.sqlite").string()));
     DS_RETURN_IF_ERROR(dicom::InitializeDicom());
     session->blobs_ =
         std::make_unique<blobs::BlobStore>(blobs::DefaultEnv(), (dir / "blobs").string());
+    DS_RETURN_IF_ERROR(session->blobs_->Open());
     session->admin_ =
         std::make_unique<service::AdminService>(session->index_.get(), session->blobs_.get());
     session->dicomweb_ =

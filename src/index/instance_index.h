@@ -146,8 +146,9 @@ class InstanceIndex {
   virtual absl::StatusOr<Counts> SeriesCounts(int64_t store_id, const std::string& study,
                                               const std::string& series) = 0;
 
-  // Recovery after a crash: is this blob referenced by any instance row?
-  virtual absl::StatusOr<bool> HasBlob(const std::string& blob_key) = 0;
+  // Recovery after a crash: the greatest blob_key (byte order) starting with `prefix`, if
+  // any instance row has one. O(log n): blob keys are indexed.
+  virtual absl::StatusOr<std::optional<std::string>> LastBlobKey(const std::string& prefix) = 0;
 };
 
 }  // namespace dicomstore::index

@@ -890,11 +890,23 @@ absl::StatusOr<Counts> SqliteInstanceIndex::SeriesCounts(int64_t store_id, const
   return Counts{1, 1, row.instance_count, row.blob_bytes, row.structured_bytes};
 }
 
-absl::StatusOr<bool> SqliteInstanceIndex::HasBlob(const std::string& blob_key) {
+absl::StatusOr<std::optional<std::string>> SqliteInstanceIndex::LastBlobKey(
+    const std::string& prefix) {
+  // Keys with the prefix sort between the prefix and the prefix with its last byte
+  // incremented; the last of them is the first key below that bound.
+  std::string bound = prefix;
+  if (bound.empty() || static_cast<unsigned char>(bound.back()) == 0xff)
+    return absl::InvalidArgumentError("blob key prefix must end below byte 0xff");
+  bound.back() = static_cast<char>(bound.back() + 1);
   std::lock_guard<std::mutex> lock(mu_);
-  DS_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("SELECT 1 FROM instances WHERE blob_key = ?1"));
-  stmt.BindText(1, blob_key);
-  return stmt.Step();
+  DS_ASSIGN_OR_RETURN(Statement stmt,
+                      db_.Prepare("SELECT blob_key FROM instances WHERE blob_key >= ?1 "
+                                  "AND blob_key < ?2 ORDER BY blob_key DESC LIMIT 1"));
+  stmt.BindText(1, prefix);
+  stmt.BindText(2, bound);
+  DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.ColumnText(0));
 }
 
 #undef SERIES_ROW_COLUMNS

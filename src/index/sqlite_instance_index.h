@@ -59,7 +59,7 @@ class SqliteInstanceIndex final : public InstanceIndex {
   absl::StatusOr<Counts> StudyCounts(int64_t store_id, const std::string& study) override;
   absl::StatusOr<Counts> SeriesCounts(int64_t store_id, const std::string& study,
                                       const std::string& series) override;
-  absl::StatusOr<bool> HasBlob(const std::string& blob_key) override;
+  absl::StatusOr<std::optional<std::string>> LastBlobKey(const std::string& prefix) override;
 
  private:
   // Row snapshots and counter changes used by the helpers (defined in the .cc).

@@ -440,12 +440,14 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       if (ts == "*" || ts == stored) {
         part.content_type = DicomPartType(stored);
         part.file_path = inst.path;
+        part.file_offset = inst.offset;
         part.file_size = static_cast<uint64_t>(inst.record.size_bytes);
       } else {
         part.content_type = DicomPartType(ts);
         std::string file = inst.path;
-        part.produce = [file, ts]() -> absl::StatusOr<std::string> {
-          absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(file);
+        uint64_t offset = inst.offset, size = static_cast<uint64_t>(inst.record.size_bytes);
+        part.produce = [file, offset, size, ts]() -> absl::StatusOr<std::string> {
+          absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(file, offset, size);
           if (!mapped.ok()) return mapped.status();
           absl::StatusOr<std::string> out = dicom::TranscodeInstance((*mapped)->view(), ts);
           if (!out.ok()) return PixelStatus(out.status());
@@ -460,7 +462,8 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       resp.headers.push_back({"Content-Type", part.content_type});
       if (!part.file_path.empty()) {
         resp.content_length = part.file_size;
-        resp.source = std::make_unique<FileSource>(part.file_path, part.file_size);
+        resp.source =
+            std::make_unique<FileSource>(part.file_path, part.file_offset, part.file_size);
       } else {
         absl::StatusOr<std::string> bytes = part.produce();
         if (!bytes.ok()) return ErrorResponse(bytes.status());
@@ -493,7 +496,9 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
   absl::StatusOr<std::vector<service::InstanceToSend>> one =
       service_->Instances(path.store_name, *study, series, sop);
   if (!one.ok()) return ErrorResponse(one.status());
-  absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(one->front().path);
+  const service::InstanceToSend& stored = one->front();
+  absl::StatusOr<std::unique_ptr<MappedFile>> mapped =
+      MappedFile::Open(stored.path, stored.offset, static_cast<uint64_t>(stored.record.size_bytes));
   if (!mapped.ok()) return ErrorResponse(mapped.status());
   std::string_view bytes = (*mapped)->view();
 

@@ -18,14 +18,16 @@ std::string PartHeader(const std::string& boundary, const std::string& content_t
   return absl::StrCat("--", boundary, "\r\nContent-Type: ", content_type, "\r\n\r\n");
 }
 
-// Appends up to one chunk of `fd` to `out`, counting it off `remaining`.
-absl::Status ReadChunk(int fd, uint64_t* remaining, std::string* out) {
+// Appends up to one chunk of `fd` from `*position` to `out`, moving `position` on and
+// counting the bytes off `remaining`.
+absl::Status ReadChunk(int fd, uint64_t* position, uint64_t* remaining, std::string* out) {
   size_t want = static_cast<size_t>(std::min<uint64_t>(*remaining, kChunk));
   size_t old = out->size();
   out->resize(old + want);
   size_t got = 0;
   while (got < want) {
-    ssize_t n = ::read(fd, out->data() + old + got, want - got);
+    ssize_t n =
+        ::pread(fd, out->data() + old + got, want - got, static_cast<off_t>(*position + got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       out->resize(old + got);
@@ -36,6 +38,7 @@ absl::Status ReadChunk(int fd, uint64_t* remaining, std::string* out) {
     got += static_cast<size_t>(n);
   }
   *remaining -= want;
+  *position += want;
   return absl::OkStatus();
 }
 
@@ -54,7 +57,7 @@ absl::StatusOr<bool> FileSource::Next(std::string* out) {
           absl::StrCat("a stored instance cannot be opened: ", std::strerror(errno)));
     }
   }
-  if (absl::Status s = ReadChunk(fd_, &remaining_, out); !s.ok()) return s;
+  if (absl::Status s = ReadChunk(fd_, &position_, &remaining_, out); !s.ok()) return s;
   return true;
 }
 
@@ -76,7 +79,7 @@ std::optional<uint64_t> MultipartSource::KnownLength() const {
 
 absl::StatusOr<bool> MultipartSource::Next(std::string* out) {
   if (fd_ >= 0) {
-    if (absl::Status s = ReadChunk(fd_, &remaining_, out); !s.ok()) return s;
+    if (absl::Status s = ReadChunk(fd_, &position_, &remaining_, out); !s.ok()) return s;
     if (remaining_ == 0) {
       ::close(fd_);
       fd_ = -1;
@@ -93,6 +96,7 @@ absl::StatusOr<bool> MultipartSource::Next(std::string* out) {
         return absl::InternalError(
             absl::StrCat("a stored instance cannot be opened: ", std::strerror(errno)));
       }
+      position_ = part.file_offset;
       remaining_ = part.file_size;
       if (remaining_ == 0) {
         ::close(fd_);

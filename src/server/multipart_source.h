@@ -18,7 +18,8 @@ namespace dicomstore::server {
 
 struct OutgoingPart {
   std::string content_type;
-  std::string file_path;  // streamed from disk when non-empty
+  std::string file_path;     // streamed from disk when non-empty: file_size bytes from
+  uint64_t file_offset = 0;  // file_offset on
   uint64_t file_size = 0;
   std::function<absl::StatusOr<std::string>()> produce;  // used when file_path is empty
 };
@@ -36,20 +37,22 @@ class MultipartSource : public BodySource {
   std::vector<OutgoingPart> parts_;
   size_t next_part_ = 0;
   int fd_ = -1;  // file of the part being streamed
-  uint64_t remaining_ = 0;
+  uint64_t position_ = 0, remaining_ = 0;
   bool closed_ = false;
 };
 
-// One file streamed as a whole response body, in chunks.
+// A byte range of a file streamed as a whole response body, in chunks.
 class FileSource : public BodySource {
  public:
-  FileSource(std::string path, uint64_t size) : path_(std::move(path)), remaining_(size) {}
+  FileSource(std::string path, uint64_t offset, uint64_t size)
+      : path_(std::move(path)), position_(offset), remaining_(size) {}
   ~FileSource() override;
   absl::StatusOr<bool> Next(std::string* out) override;
 
  private:
   std::string path_;
   int fd_ = -1;
+  uint64_t position_;
   uint64_t remaining_;
 };
 

@@ -23,7 +23,7 @@ void SetCount(Json& out, const char* field, int64_t v) {
 }  // namespace
 
 DicomWebService::DicomWebService(index::Index* index, blobs::BlobStore* blobs, int workers)
-    : index_(index), blobs_(blobs), workers_(workers), ingest_(index->instances(), blobs) {}
+    : index_(index), blobs_(blobs), workers_(workers), ingest_(index->instances()) {}
 
 DicomWebService::~DicomWebService() = default;
 
@@ -72,8 +72,9 @@ absl::StatusOr<std::vector<InstanceToSend>> DicomWebService::Instances(
   std::vector<InstanceToSend> out;
   out.reserve(records.size());
   for (index::InstanceRecord& r : records) {
-    std::string path = blobs_->PathOf(store->store_id, r.blob_key);
-    out.push_back({std::move(r), std::move(path)});
+    absl::StatusOr<blobs::BlobLocation> where = blobs_->Locate(store->store_id, r.blob_key);
+    if (!where.ok()) return where.status();
+    out.push_back({std::move(r), std::move(where->path), where->offset});
   }
   return out;
 }

@@ -42,9 +42,10 @@ struct StowResult {
 
 class DicomWebService;
 
-// One STOW-RS request in flight. Parts arrive in order; each part's bytes go straight to
-// a temporary file, and its fsync and parse start on a worker as soon as the part ends,
-// while the upload continues.
+// One STOW-RS request in flight. Parts arrive in order; each part's bytes are appended to
+// the request's blob writer (a segment of the store) as they arrive, and its parse starts
+// on a worker as soon as the part ends, while the upload continues. Finish syncs the
+// writer once, commits the rows, and frees the bytes of every part not stored.
 class StowRequest {
  public:
   ~StowRequest();  // discards whatever was not committed
@@ -63,12 +64,15 @@ class StowRequest {
   struct Part;
   StowRequest(DicomWebService* service, StoreRef store, std::optional<std::string> study,
               std::string base_url);
+  absl::Status StartBlob();
+  void FreeBlob(const blobs::BlobRef& blob);
 
   DicomWebService* service_;
   StoreRef store_;
   std::optional<std::string> study_;
   std::string base_url_;
   std::vector<std::unique_ptr<Part>> parts_;
+  std::unique_ptr<blobs::BlobWriter> writer_;  // from the first DICOM part on
 };
 
 // Search parameters: (name, value) pairs in request order, system parameters removed.
@@ -76,7 +80,8 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct InstanceToSend {
   index::InstanceRecord record;
-  std::string path;  // the blob file
+  std::string path;     // the blob file
+  uint64_t offset = 0;  // where the instance's bytes start in `path`
 };
 
 class DicomWebService {

@@ -4,9 +4,8 @@
 
 namespace dicomstore::service {
 
-IngestQueue::IngestQueue(index::InstanceIndex* index, blobs::BlobStore* blobs,
-                         size_t max_batch_instances)
-    : index_(index), blobs_(blobs), max_batch_(max_batch_instances), thread_([this] { Run(); }) {}
+IngestQueue::IngestQueue(index::InstanceIndex* index, size_t max_batch_instances)
+    : index_(index), max_batch_(max_batch_instances), thread_([this] { Run(); }) {}
 
 IngestQueue::~IngestQueue() {
   {
@@ -18,9 +17,9 @@ IngestQueue::~IngestQueue() {
 }
 
 absl::StatusOr<std::vector<index::InsertOutcome>> IngestQueue::Commit(
-    std::vector<PreparedInstance> items) {
-  if (items.empty()) return std::vector<index::InsertOutcome>();
-  Submission submission{std::move(items), {}};
+    std::vector<index::InstanceRecord> records) {
+  if (records.empty()) return std::vector<index::InsertOutcome>();
+  Submission submission{std::move(records), {}};
   std::future<absl::StatusOr<std::vector<index::InsertOutcome>>> result =
       submission.done.get_future();
   {
@@ -42,8 +41,8 @@ void IngestQueue::Run() {
       // Take whole submissions while the batch has room (always at least one).
       size_t count = 0;
       while (!queue_.empty() &&
-             (batch.empty() || count + queue_.front()->items.size() <= max_batch_)) {
-        count += queue_.front()->items.size();
+             (batch.empty() || count + queue_.front()->records.size() <= max_batch_)) {
+        count += queue_.front()->records.size();
         batch.push_back(queue_.front());
         queue_.pop_front();
       }
@@ -53,38 +52,20 @@ void IngestQueue::Run() {
 }
 
 void IngestQueue::CommitBatch(std::vector<Submission*>& batch) {
-  std::vector<blobs::PendingBlob> pending;
   std::vector<index::InstanceRecord> records;
   for (Submission* s : batch) {
-    for (PreparedInstance& item : s->items) {
-      pending.push_back(item.blob);
-      records.push_back(std::move(item.record));
-    }
+    for (index::InstanceRecord& record : s->records) records.push_back(std::move(record));
   }
-  auto fail_all = [&](const absl::Status& status) {
-    for (const blobs::PendingBlob& blob : pending) {
-      blobs_->Discard(blob);
-      (void)blobs_->Remove(blob.store_id, blob.key);
-    }
-    for (Submission* s : batch) s->done.set_value(status);
-  };
-
-  // Blobs first, rows second: an index row never points at a missing file. A crash in
-  // between leaves unreferenced files, which recovery removes.
-  if (absl::Status s = blobs_->Publish(pending); !s.ok()) return fail_all(s);
   absl::StatusOr<std::vector<index::InsertOutcome>> outcomes = index_->InsertInstances(records);
-  if (!outcomes.ok()) return fail_all(outcomes.status());
-
+  if (!outcomes.ok()) {
+    for (Submission* s : batch) s->done.set_value(outcomes.status());
+    return;
+  }
   size_t at = 0;
   for (Submission* s : batch) {
-    std::vector<index::InsertOutcome> mine;
-    for (size_t i = 0; i < s->items.size(); ++i, ++at) {
-      index::InsertOutcome outcome = (*outcomes)[at];
-      if (outcome != index::InsertOutcome::kStored) {
-        (void)blobs_->Remove(pending[at].store_id, pending[at].key);
-      }
-      mine.push_back(outcome);
-    }
+    std::vector<index::InsertOutcome> mine(outcomes->begin() + at,
+                                           outcomes->begin() + at + s->records.size());
+    at += s->records.size();
     s->done.set_value(std::move(mine));
   }
 }

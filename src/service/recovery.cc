@@ -35,19 +35,12 @@ void CleanShutdownMarker::MarkClean() {
 }
 
 absl::Status RemoveUnreferencedBlobs(index::Index* index, blobs::BlobStore* blobs) {
-  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> keys = blobs->ListKeys();
-  if (!keys.ok()) return keys.status();
-  size_t removed = 0;
-  for (const auto& [store_id, key] : *keys) {
-    absl::StatusOr<bool> used = index->instances()->HasBlob(key);
-    if (!used.ok()) return used.status();
-    if (!*used) {
-      if (absl::Status s = blobs->Remove(store_id, key); !s.ok()) return s;
-      ++removed;
-    }
-  }
-  std::cerr << "dicomstore: recovery after an unclean stop checked " << keys->size()
-            << " files, removed " << removed << " unreferenced\n";
+  absl::StatusOr<blobs::BlobStore::TrimReport> report = blobs->TrimSegments(
+      [index](const std::string& prefix) { return index->instances()->LastBlobKey(prefix); });
+  if (!report.ok()) return report.status();
+  std::cerr << "dicomstore: recovery after an unclean stop checked " << report->segments
+            << " segments: " << report->trimmed << " trimmed, " << report->removed << " removed, "
+            << report->bytes_cut << " unacknowledged bytes dropped\n";
   return absl::OkStatus();
 }
 

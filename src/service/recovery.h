@@ -1,6 +1,7 @@
 // Start-up recovery (DESIGN.md §5). A marker file tells whether the last run ended
-// cleanly; only after an unclean end are the blob directories scanned for files that were
-// published but never indexed (a crash between the two steps of the write protocol).
+// cleanly; only after an unclean end are the blob segments checked for bytes written but
+// never indexed (a crash before a request's index commit): one index lookup per segment,
+// not per instance.
 #ifndef DICOMSTORE_SERVICE_RECOVERY_H_
 #define DICOMSTORE_SERVICE_RECOVERY_H_
 
@@ -25,7 +26,8 @@ class CleanShutdownMarker {
   bool was_clean_;
 };
 
-// Removes blob files no instance row refers to.
+// Cuts off the bytes at the end of each segment that no instance row refers to, and removes
+// segments no row refers to (BlobStore::TrimSegments).
 absl::Status RemoveUnreferencedBlobs(index::Index* index, blobs::BlobStore* blobs);
 
 }  // namespace dicomstore::service

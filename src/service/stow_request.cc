@@ -1,5 +1,6 @@
-// STOW-RS (spec §10.2): one request's parts -> temporary files -> parse -> validate ->
-// group commit -> the Referenced/Failed SOP sequences of the response.
+// STOW-RS (spec §10.2): one request's parts -> appended to a blob segment -> parse ->
+// validate -> one fdatasync -> group commit -> the Referenced/Failed SOP sequences of the
+// response.
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -36,17 +37,26 @@ Json UiValue(std::string_view vr, const std::string& value) {
 }  // namespace
 
 struct StowRequest::PartResult {
-  std::optional<PreparedInstance> prepared;
+  std::optional<index::InstanceRecord> record;  // set when the instance can be committed
   std::string sop_class_uid, sop_instance_uid;  // for the response, when known
+  std::string study_uid, series_uid;            // for the response's RetrieveURL
   std::string failure;                          // non-empty = refused
-  std::optional<blobs::PendingBlob> blob;       // to discard when refused
+  std::optional<blobs::BlobRef> blob;           // the part's bytes, to free unless stored
 };
 
 struct StowRequest::Part {
-  std::unique_ptr<blobs::BlobWriter> writer;
-  std::string failure;  // set at BeginPart for unusable parts
+  bool writing = false;  // its bytes go to the blob writer
+  std::string failure;   // set at BeginPart/EndPart for unusable parts
+  // A copy of the bytes while they fit in kInMemoryPartLimit, so that small instances are
+  // parsed without mapping the segment back.
+  std::string bytes;
+  bool bytes_complete = true;
   std::future<PartResult> result;
 };
+
+namespace {
+constexpr size_t kInMemoryPartLimit = 256 * 1024;
+}  // namespace
 
 StowRequest::StowRequest(DicomWebService* service, StoreRef store, std::optional<std::string> study,
                          std::string base_url)
@@ -56,19 +66,18 @@ StowRequest::StowRequest(DicomWebService* service, StoreRef store, std::optional
       base_url_(std::move(base_url)) {}
 
 StowRequest::~StowRequest() {
-  // Wait for part work still running and drop every file not handed to the ingest queue.
+  // Wait for part work still running and free every blob not committed. The writer goes
+  // last: it drops a part cut short and hands its segment back.
   for (auto& part : parts_) {
-    if (part->result.valid()) {
-      PartResult r = part->result.get();
-      if (r.blob) service_->blobs_->Discard(*r.blob);
-      if (r.prepared) service_->blobs_->Discard(r.prepared->blob);
-    }
-    if (part->writer) {
-      std::string temp = part->writer->temp_path();
-      part->writer.reset();
-      service_->blobs_->Discard(blobs::PendingBlob{0, "", temp, 0, ""});
-    }
+    if (!part->result.valid()) continue;
+    PartResult r = part->result.get();
+    if (r.blob) FreeBlob(*r.blob);
   }
+  writer_.reset();
+}
+
+void StowRequest::FreeBlob(const blobs::BlobRef& blob) {
+  (void)service_->blobs_->Remove(blob.store_id, blob.key);
 }
 
 void StowRequest::BeginPart(std::string_view content_type) {
@@ -79,90 +88,114 @@ void StowRequest::BeginPart(std::string_view content_type) {
     part->failure =
         absl::StrCat("unsupported part Content-Type \"", Av(content_type),
                      "\": only application/dicom (Part 10) instances are accepted in this request");
+  } else if (absl::Status s = StartBlob(); !s.ok()) {
+    part->failure = absl::StrCat("cannot store the instance: ", s.message());
   } else {
-    absl::StatusOr<std::unique_ptr<blobs::BlobWriter>> writer =
-        service_->blobs_->Create(store_.store_id);
-    if (writer.ok()) {
-      part->writer = *std::move(writer);
-    } else {
-      part->failure = absl::StrCat("cannot store the instance: ", writer.status().message());
-    }
+    part->writing = true;
   }
   parts_.push_back(std::move(part));
+}
+
+absl::Status StowRequest::StartBlob() {
+  if (!writer_) {
+    absl::StatusOr<std::unique_ptr<blobs::BlobWriter>> writer =
+        service_->blobs_->NewWriter(store_.store_id);
+    if (!writer.ok()) return writer.status();
+    writer_ = *std::move(writer);
+  }
+  return writer_->BeginBlob();
 }
 
 absl::Status StowRequest::PartData(std::string_view data) {
   if (parts_.empty()) return absl::InternalError("part data before a part began");
   Part& part = *parts_.back();
-  if (!part.writer) return absl::OkStatus();  // refused part: drain its bytes
-  return part.writer->Append(data);
+  if (!part.writing) return absl::OkStatus();  // refused part: drain its bytes
+  if (part.bytes_complete) {
+    if (part.bytes.size() + data.size() <= kInMemoryPartLimit) {
+      part.bytes.append(data);
+    } else {
+      part.bytes_complete = false;
+      std::string().swap(part.bytes);
+    }
+  }
+  return writer_->Append(data);
 }
 
 void StowRequest::EndPart() {
   if (parts_.empty()) return;
   Part& part = *parts_.back();
-  if (!part.writer) return;
-  std::shared_ptr<blobs::BlobWriter> writer(std::move(part.writer));
+  if (!part.writing) return;
+  part.writing = false;
+  absl::StatusOr<blobs::BlobRef> blob = writer_->EndBlob();
+  if (!blob.ok()) {
+    part.failure = absl::StrCat("cannot store the instance: ", blob.status().message());
+    return;
+  }
   int64_t store_id = store_.store_id;
   std::optional<std::string> study = study_;
-  part.result = service_->workers_.Submit([writer, store_id, study]() {
-    PartResult r;
-    absl::StatusOr<blobs::PendingBlob> blob = writer->Finish();
-    if (!blob.ok()) {
-      r.failure = absl::StrCat("cannot store the instance: ", blob.status().message());
-      return r;
-    }
-    r.blob = *blob;
-    absl::StatusOr<std::unique_ptr<MappedFile>> file = MappedFile::Open(blob->temp_path);
-    if (!file.ok()) {
-      r.failure = absl::StrCat("cannot read the instance back: ", file.status().message());
-      return r;
-    }
-    absl::StatusOr<dicom::ParsedInstance> parsed = dicom::ParseInstance((*file)->view());
-    if (!parsed.ok()) {
-      r.failure = std::string(parsed.status().message());
-      return r;
-    }
-    r.sop_class_uid = parsed->sop_class_uid;
-    r.sop_instance_uid = parsed->sop_instance_uid;
-    if (study && parsed->study_uid != *study) {
-      r.failure = absl::StrCat("the instance's StudyInstanceUID ", parsed->study_uid,
-                               " does not match the study ", *study, " of the request path");
-      return r;
-    }
-    PreparedInstance prepared;
-    index::InstanceRecord& rec = prepared.record;
-    rec.store_id = store_id;
-    rec.study_uid = parsed->study_uid;
-    rec.series_uid = parsed->series_uid;
-    rec.sop_instance_uid = parsed->sop_instance_uid;
-    rec.sop_class_uid = parsed->sop_class_uid;
-    rec.transfer_syntax_uid = parsed->transfer_syntax_uid;
-    rec.patient_name = parsed->patient_name;
-    rec.patient_name_words = dicom::NormalizePersonNameForMatch(parsed->patient_name);
-    rec.patient_id = parsed->patient_id;
-    rec.accession_number = parsed->accession_number;
-    rec.referring_physician_name = parsed->referring_physician_name;
-    rec.study_date = dicom::DateToInt(parsed->study_date);
-    rec.modality = parsed->modality;
-    rec.series_number = parsed->series_number;
-    rec.instance_number = parsed->instance_number;
-    rec.number_of_frames = parsed->number_of_frames;
-    rec.rows = parsed->rows;
-    rec.columns = parsed->columns;
-    rec.bits_allocated = parsed->bits_allocated;
-    rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy).dump();
-    rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries).dump();
-    rec.instance_json = parsed->json.dump(-1, ' ', false, Json::error_handler_t::replace);
-    rec.blob_key = blob->key;
-    rec.size_bytes = static_cast<int64_t>(blob->size);
-    rec.sha256_hex = blob->sha256_hex;
-    rec.create_time_micros = NowMicros();
-    prepared.blob = *blob;
-    r.prepared = std::move(prepared);
-    r.blob.reset();  // owned by `prepared` now
-    return r;
-  });
+  std::optional<std::string> bytes;
+  if (part.bytes_complete) bytes = std::move(part.bytes);
+  part.result = service_->workers_.Submit(
+      [blob = *std::move(blob), bytes = std::move(bytes), store_id, study]() {
+        PartResult r;
+        r.blob = blob;
+        std::unique_ptr<MappedFile> mapped;
+        std::string_view view;
+        if (bytes) {
+          view = *bytes;
+        } else {
+          absl::StatusOr<std::unique_ptr<MappedFile>> file =
+              MappedFile::Open(blob.location.path, blob.location.offset, blob.location.size);
+          if (!file.ok()) {
+            r.failure = absl::StrCat("cannot read the instance back: ", file.status().message());
+            return r;
+          }
+          mapped = *std::move(file);
+          view = mapped->view();
+        }
+        absl::StatusOr<dicom::ParsedInstance> parsed = dicom::ParseInstance(view);
+        if (!parsed.ok()) {
+          r.failure = std::string(parsed.status().message());
+          return r;
+        }
+        r.sop_class_uid = parsed->sop_class_uid;
+        r.sop_instance_uid = parsed->sop_instance_uid;
+        r.study_uid = parsed->study_uid;
+        r.series_uid = parsed->series_uid;
+        if (study && parsed->study_uid != *study) {
+          r.failure = absl::StrCat("the instance's StudyInstanceUID ", parsed->study_uid,
+                                   " does not match the study ", *study, " of the request path");
+          return r;
+        }
+        index::InstanceRecord& rec = r.record.emplace();
+        rec.store_id = store_id;
+        rec.study_uid = parsed->study_uid;
+        rec.series_uid = parsed->series_uid;
+        rec.sop_instance_uid = parsed->sop_instance_uid;
+        rec.sop_class_uid = parsed->sop_class_uid;
+        rec.transfer_syntax_uid = parsed->transfer_syntax_uid;
+        rec.patient_name = parsed->patient_name;
+        rec.patient_name_words = dicom::NormalizePersonNameForMatch(parsed->patient_name);
+        rec.patient_id = parsed->patient_id;
+        rec.accession_number = parsed->accession_number;
+        rec.referring_physician_name = parsed->referring_physician_name;
+        rec.study_date = dicom::DateToInt(parsed->study_date);
+        rec.modality = parsed->modality;
+        rec.series_number = parsed->series_number;
+        rec.instance_number = parsed->instance_number;
+        rec.number_of_frames = parsed->number_of_frames;
+        rec.rows = parsed->rows;
+        rec.columns = parsed->columns;
+        rec.bits_allocated = parsed->bits_allocated;
+        rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy).dump();
+        rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries).dump();
+        rec.instance_json = parsed->json.dump(-1, ' ', false, Json::error_handler_t::replace);
+        rec.blob_key = blob.key;
+        rec.size_bytes = static_cast<int64_t>(blob.location.size);
+        rec.sha256_hex = blob.sha256_hex;
+        rec.create_time_micros = NowMicros();
+        return r;
+      });
 }
 
 absl::StatusOr<StowResult> StowRequest::Finish() {
@@ -171,6 +204,7 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
   }
   std::vector<PartResult> results;
   for (auto& part : parts_) {
+    if (part->writing) writer_->AbandonBlob();  // never ended: the body was cut short
     if (part->result.valid()) {
       results.push_back(part->result.get());
     } else {
@@ -181,21 +215,32 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
   }
   parts_.clear();
 
-  std::vector<PreparedInstance> to_commit;
+  std::vector<index::InstanceRecord> to_commit;
   std::vector<size_t> commit_index;  // results[] position of each committed instance
   for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i].prepared) {
-      to_commit.push_back(*results[i].prepared);
+    if (results[i].record) {
+      to_commit.push_back(*std::move(results[i].record));
       commit_index.push_back(i);
     } else if (results[i].blob) {
-      service_->blobs_->Discard(*results[i].blob);
+      FreeBlob(*results[i].blob);
+      results[i].blob.reset();
     }
+  }
+  auto free_all = [&](const absl::Status& status) {
+    for (size_t k : commit_index) FreeBlob(*results[k].blob);
+    return status;
+  };
+  // Bytes durable first, rows second: a row never points at bytes a crash could lose.
+  if (!to_commit.empty()) {
+    if (absl::Status s = writer_->Sync(); !s.ok()) return free_all(s);
   }
   absl::StatusOr<std::vector<index::InsertOutcome>> outcomes =
       service_->ingest_.Commit(std::move(to_commit));
-  if (!outcomes.ok()) return outcomes.status();
+  if (!outcomes.ok()) return free_all(outcomes.status());
+  writer_.reset();  // committed: the segment may take other requests' blobs now
   for (size_t k = 0; k < commit_index.size(); ++k) {
     PartResult& r = results[commit_index[k]];
+    if ((*outcomes)[k] != index::InsertOutcome::kStored) FreeBlob(*r.blob);
     switch ((*outcomes)[k]) {
       case index::InsertOutcome::kStored:
       case index::InsertOutcome::kDuplicateSame:
@@ -226,11 +271,10 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
     if (!r.sop_instance_uid.empty())
       item[TagKey(tags::kReferencedSOPInstanceUID)] = UiValue("UI", r.sop_instance_uid);
     if (r.failure.empty()) {
-      const index::InstanceRecord& rec = r.prepared->record;
-      if (response_study.empty()) response_study = rec.study_uid;
+      if (response_study.empty()) response_study = r.study_uid;
       item[TagKey(tags::kRetrieveURL)] =
-          UiValue("UR", absl::StrCat(studies_url, rec.study_uid, "/series/", rec.series_uid,
-                                     "/instances/", rec.sop_instance_uid));
+          UiValue("UR", absl::StrCat(studies_url, r.study_uid, "/series/", r.series_uid,
+                                     "/instances/", r.sop_instance_uid));
       referenced.push_back(std::move(item));
     } else {
       item[TagKey(tags::kFailureReason)] = Json{{"vr", "US"}, {"Value", {kProcessingFailure}}};

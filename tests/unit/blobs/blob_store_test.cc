@@ -1,8 +1,11 @@
 #include "blobs/blob_store.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -10,22 +13,64 @@
 namespace dicomstore::blobs {
 namespace {
 
+// A file whose Append/Sync can be made to fail.
+class FaultyFile : public WritableFile {
+ public:
+  FaultyFile(std::unique_ptr<WritableFile> file, const bool* fail_append, const bool* fail_sync,
+             int* syncs)
+      : file_(std::move(file)), fail_append_(fail_append), fail_sync_(fail_sync), syncs_(syncs) {}
+  absl::Status Append(std::string_view data) override {
+    if (*fail_append_) {
+      // Half the bytes land, as with a disk filling up mid-write.
+      (void)file_->Append(data.substr(0, data.size() / 2));
+      return absl::ResourceExhaustedError("injected: no space left");
+    }
+    return file_->Append(data);
+  }
+  absl::Status Truncate(uint64_t size) override { return file_->Truncate(size); }
+  uint64_t size() const override { return file_->size(); }
+  absl::Status Sync() override {
+    ++*syncs_;
+    if (*fail_sync_) return absl::InternalError("injected fdatasync failure");
+    return file_->Sync();
+  }
+  absl::Status Close() override { return file_->Close(); }
+
+ private:
+  std::unique_ptr<WritableFile> file_;
+  const bool* fail_append_;
+  const bool* fail_sync_;
+  int* syncs_;
+};
+
 // An Env that delegates to the real one but can fail chosen operations.
 class FaultyEnv : public Env {
  public:
-  bool fail_rename = false;
+  bool fail_append = false;
+  bool fail_sync = false;
   bool fail_sync_dir = false;
+  int syncs = 0;
+  int files_created = 0;
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
-    return DefaultEnv()->NewWritableFile(p);
+    auto file = DefaultEnv()->NewWritableFile(p);
+    if (!file.ok()) return file.status();
+    ++files_created;
+    return std::unique_ptr<WritableFile>(
+        std::make_unique<FaultyFile>(*std::move(file), &fail_append, &fail_sync, &syncs));
   }
   absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(const std::string& p) override {
     return DefaultEnv()->NewReadableFile(p);
   }
-  absl::Status Rename(const std::string& a, const std::string& b) override {
-    if (fail_rename) return absl::InternalError("injected rename failure");
-    return DefaultEnv()->Rename(a, b);
-  }
   absl::Status Remove(const std::string& p) override { return DefaultEnv()->Remove(p); }
+  absl::Status TruncateFile(const std::string& p, uint64_t size) override {
+    return DefaultEnv()->TruncateFile(p, size);
+  }
+  absl::Status PunchHole(const std::string& p, uint64_t offset, uint64_t size) override {
+    return DefaultEnv()->PunchHole(p, offset, size);
+  }
+  absl::StatusOr<uint64_t> FileSize(const std::string& p) override {
+    return DefaultEnv()->FileSize(p);
+  }
   absl::Status CreateDirs(const std::string& p) override { return DefaultEnv()->CreateDirs(p); }
   absl::Status RemoveTree(const std::string& p) override { return DefaultEnv()->RemoveTree(p); }
   absl::Status SyncDir(const std::string& p) override {
@@ -47,84 +92,232 @@ class BlobStoreTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
 
-  PendingBlob Write(BlobStore& store, const std::string& data) {
-    auto writer = store.Create(7);
-    EXPECT_TRUE(writer.ok());
-    EXPECT_TRUE((*writer)->Append(data.substr(0, data.size() / 2)).ok());
-    EXPECT_TRUE((*writer)->Append(data.substr(data.size() / 2)).ok());
-    auto blob = (*writer)->Finish();
-    EXPECT_TRUE(blob.ok());
-    return *blob;
+  // Writes `data` as one blob (in two appends) with `writer`.
+  static BlobRef Write(BlobWriter& writer, const std::string& data) {
+    EXPECT_TRUE(writer.BeginBlob().ok());
+    EXPECT_TRUE(writer.Append(data.substr(0, data.size() / 2)).ok());
+    EXPECT_TRUE(writer.Append(data.substr(data.size() / 2)).ok());
+    EXPECT_EQ(writer.blob_size(), data.size());
+    auto blob = writer.EndBlob();
+    EXPECT_TRUE(blob.ok()) << blob.status();
+    return blob.ok() ? *blob : BlobRef();
   }
+  static std::unique_ptr<BlobWriter> NewWriter(BlobStore& store, int64_t store_id) {
+    auto writer = store.NewWriter(store_id);
+    EXPECT_TRUE(writer.ok());
+    return writer.ok() ? *std::move(writer) : nullptr;
+  }
+  static std::string ReadAll(BlobStore& store, int64_t store_id, const std::string& key) {
+    auto file = store.Read(store_id, key);
+    if (!file.ok()) return "<" + std::string(file.status().message()) + ">";
+    std::string out;
+    EXPECT_TRUE((*file)->ReadAt(0, 1 << 20, &out).ok());
+    return out;
+  }
+  static std::string Segment(const BlobRef& blob) { return blob.key.substr(0, 16); }
 
   std::string root_;
 };
 
-TEST_F(BlobStoreTest, WritePublishReadRemove) {
+TEST_F(BlobStoreTest, BlobsOfOneWriterFollowEachOtherInOneSegment) {
   BlobStore store(DefaultEnv(), root_);
   ASSERT_TRUE(store.Open().ok());
-  PendingBlob blob = Write(store, "hello world");
-  EXPECT_TRUE(IsBlobKey(blob.key));
-  EXPECT_EQ(blob.size, 11u);
-  EXPECT_EQ(blob.sha256_hex, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
-  EXPECT_FALSE(store.Read(7, blob.key).ok());  // not published yet
-  ASSERT_TRUE(store.Publish({blob}).ok());
-  auto file = store.Read(7, blob.key);
+  auto writer = NewWriter(store, 7);
+  BlobRef hello = Write(*writer, "hello world");
+  BlobRef second = Write(*writer, "second blob");
+  ASSERT_TRUE(writer->Sync().ok());
+  EXPECT_TRUE(IsBlobKey(hello.key)) << hello.key;
+  EXPECT_EQ(hello.sha256_hex, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+  EXPECT_EQ(Segment(hello), Segment(second));
+  EXPECT_EQ(hello.location.offset, 0u);
+  EXPECT_EQ(hello.location.size, 11u);
+  EXPECT_EQ(second.location.offset, 11u);
+  EXPECT_EQ(hello.location.path, root_ + "/7/" + Segment(hello));
+  auto located = store.Locate(7, second.key);
+  ASSERT_TRUE(located.ok());
+  EXPECT_EQ(located->path, second.location.path);
+  EXPECT_EQ(located->offset, 11u);
+  EXPECT_EQ(located->size, 11u);
+
+  EXPECT_EQ(ReadAll(store, 7, hello.key), "hello world");
+  EXPECT_EQ(ReadAll(store, 7, second.key), "second blob");
+  auto file = store.Read(7, second.key);
   ASSERT_TRUE(file.ok());
   std::string out;
-  ASSERT_TRUE((*file)->ReadAt(6, 100, &out).ok());
-  EXPECT_EQ(out, "world");
-  auto keys = store.ListKeys();
-  ASSERT_TRUE(keys.ok());
-  ASSERT_EQ(keys->size(), 1u);
-  EXPECT_EQ((*keys)[0], std::make_pair(int64_t{7}, blob.key));
-  ASSERT_TRUE(store.Remove(7, blob.key).ok());
-  EXPECT_FALSE(store.Read(7, blob.key).ok());
+  ASSERT_TRUE((*file)->ReadAt(7, 100, &out).ok());
+  EXPECT_EQ(out, "blob");  // stops at the blob's end, not the segment's
+  ASSERT_TRUE((*file)->ReadAt(11, 100, &out).ok());
+  EXPECT_EQ(out, "");
+
+  // Removing frees the bytes in place: the neighbour is untouched, the segment keeps its size.
+  ASSERT_TRUE(store.Remove(7, hello.key).ok());
+  EXPECT_EQ(ReadAll(store, 7, hello.key), std::string(11, '\0'));
+  EXPECT_EQ(ReadAll(store, 7, second.key), "second blob");
+  EXPECT_EQ(std::filesystem::file_size(hello.location.path), 22u);
+}
+
+TEST_F(BlobStoreTest, ConcurrentWritersGetTheirOwnSegmentsAndReuseThem) {
+  FaultyEnv env;
+  BlobStore store(&env, root_);
+  ASSERT_TRUE(store.Open().ok());
+  auto a = NewWriter(store, 7);
+  auto b = NewWriter(store, 7);
+  BlobRef from_a = Write(*a, "aaaa");
+  BlobRef from_b = Write(*b, "bb");
+  EXPECT_NE(Segment(from_a), Segment(from_b));
+  ASSERT_TRUE(a->Sync().ok());
+  a.reset();  // hands its segment back
+  auto c = NewWriter(store, 7);
+  BlobRef from_c = Write(*c, "cc");
+  EXPECT_EQ(Segment(from_c), Segment(from_a));
+  EXPECT_EQ(from_c.location.offset, 4u);  // appended after what a wrote
+  EXPECT_EQ(env.files_created, 2);
+  // Another store never gets this store's segments.
+  auto other = NewWriter(store, 8);
+  BlobRef elsewhere = Write(*other, "x");
+  EXPECT_NE(Segment(elsewhere), Segment(from_b));
+  EXPECT_EQ(elsewhere.location.path, root_ + "/8/" + Segment(elsewhere));
+}
+
+TEST_F(BlobStoreTest, AbandonedBlobsLeaveNoBytes) {
+  BlobStore store(DefaultEnv(), root_);
+  ASSERT_TRUE(store.Open().ok());
+  BlobRef first;
+  {
+    auto writer = NewWriter(store, 7);
+    first = Write(*writer, "kept");
+    ASSERT_TRUE(writer->BeginBlob().ok());
+    ASSERT_TRUE(writer->Append("cut short").ok());
+    writer->AbandonBlob();
+    BlobRef next = Write(*writer, "next");
+    EXPECT_EQ(next.location.offset, 4u);
+    ASSERT_TRUE(writer->BeginBlob().ok());
+    ASSERT_TRUE(writer->Append("never ended").ok());
+    EXPECT_FALSE(writer->BeginBlob().ok());  // one blob at a time
+  }                                          // the destructor drops the unfinished blob
+  EXPECT_EQ(std::filesystem::file_size(first.location.path), 8u);
+}
+
+TEST_F(BlobStoreTest, SegmentsRollOverAndSyncCoversEveryOne) {
+  FaultyEnv env;
+  BlobStore store(&env, root_, BlobStore::Options{.segment_target_bytes = 10});
+  ASSERT_TRUE(store.Open().ok());
+  auto writer = NewWriter(store, 7);
+  BlobRef one = Write(*writer, "0123456789ab");  // over the target: the next blob moves on
+  BlobRef two = Write(*writer, "xyz");
+  EXPECT_NE(Segment(one), Segment(two));
+  EXPECT_EQ(two.location.offset, 0u);
+  ASSERT_TRUE(writer->Sync().ok());
+  EXPECT_EQ(env.syncs, 2);
+  ASSERT_TRUE(writer->Sync().ok());
+  EXPECT_EQ(env.syncs, 2);  // nothing new written
+  EXPECT_EQ(ReadAll(store, 7, one.key), "0123456789ab");
+  EXPECT_EQ(ReadAll(store, 7, two.key), "xyz");
+}
+
+TEST_F(BlobStoreTest, InjectedFailuresAreReportedAndTheSegmentIsNotReused) {
+  FaultyEnv env;
+  BlobStore store(&env, root_);
+  ASSERT_TRUE(store.Open().ok());
+  std::string failed_segment;
+  {
+    auto writer = NewWriter(store, 7);
+    BlobRef ok = Write(*writer, "fine");
+    failed_segment = Segment(ok);
+    env.fail_sync = true;
+    EXPECT_FALSE(writer->Sync().ok());
+    env.fail_sync = false;
+  }
+  {
+    auto writer = NewWriter(store, 7);
+    BlobRef fresh = Write(*writer, "fresh");
+    EXPECT_NE(Segment(fresh), failed_segment);  // its durable end is unknown
+    ASSERT_TRUE(writer->BeginBlob().ok());
+    env.fail_append = true;
+    EXPECT_EQ(writer->Append("0123456789").code(), absl::StatusCode::kResourceExhausted);
+    env.fail_append = false;
+    failed_segment = Segment(fresh);
+  }
+  auto writer = NewWriter(store, 7);
+  EXPECT_NE(Segment(Write(*writer, "again")), failed_segment);
+  // A new segment's directory entry must be made durable; a failing fsync refuses it.
+  writer.reset();
+  auto other = NewWriter(store, 9);
+  env.fail_sync_dir = true;
+  EXPECT_FALSE(other->BeginBlob().ok());
 }
 
 TEST_F(BlobStoreTest, RemoveStoreDropsOnlyThatStore) {
   BlobStore store(DefaultEnv(), root_);
   ASSERT_TRUE(store.Open().ok());
-  PendingBlob a = Write(store, "a");
-  ASSERT_TRUE(store.Publish({a}).ok());
-  auto writer = store.Create(8);
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->Append("b").ok());
-  auto b = (*writer)->Finish();
-  ASSERT_TRUE(b.ok());
-  ASSERT_TRUE(store.Publish({*b}).ok());
+  auto w7 = NewWriter(store, 7);
+  auto w8 = NewWriter(store, 8);
+  BlobRef a = Write(*w7, "a");
+  BlobRef b = Write(*w8, "b");
+  w7.reset();
   ASSERT_TRUE(store.RemoveStore(7).ok());
   EXPECT_FALSE(store.Read(7, a.key).ok());
-  EXPECT_TRUE(store.Read(8, b->key).ok());
+  EXPECT_EQ(ReadAll(store, 8, b.key), "b");
+  // A later writer of the removed store id starts from nothing rather than a stale segment.
+  auto again = NewWriter(store, 7);
+  EXPECT_NE(Segment(Write(*again, "c")), Segment(a));
 }
 
-TEST_F(BlobStoreTest, OpenRemovesUnpublishedTempFiles) {
+TEST_F(BlobStoreTest, TrimSegmentsCutsWhatTheIndexDoesNotKnow) {
+  std::set<std::string> indexed;
+  BlobRef kept, tail, lone;
   {
     BlobStore store(DefaultEnv(), root_);
     ASSERT_TRUE(store.Open().ok());
-    Write(store, "never acknowledged");
+    auto writer = NewWriter(store, 7);
+    kept = Write(*writer, "acknowledged");
+    tail = Write(*writer, "written, never indexed");
+    auto other = NewWriter(store, 7);
+    lone = Write(*other, "only unindexed blobs here");
+    indexed.insert(kept.key);
   }
-  BlobStore reopened(DefaultEnv(), root_);
-  ASSERT_TRUE(reopened.Open().ok());
-  EXPECT_TRUE(std::filesystem::is_empty(root_ + "/tmp"));
-}
-
-TEST_F(BlobStoreTest, PublishReportsInjectedFailures) {
-  FaultyEnv env;
-  BlobStore store(&env, root_);
+  BlobStore store(DefaultEnv(), root_);
   ASSERT_TRUE(store.Open().ok());
-  PendingBlob blob = Write(store, "x");
-  env.fail_rename = true;
-  EXPECT_FALSE(store.Publish({blob}).ok());
-  env.fail_rename = false;
-  env.fail_sync_dir = true;
-  EXPECT_FALSE(store.Publish({blob}).ok());
+  auto report = store.TrimSegments(
+      [&](const std::string& prefix) -> absl::StatusOr<std::optional<std::string>> {
+        std::optional<std::string> last;
+        for (const std::string& key : indexed) {
+          if (key.starts_with(prefix)) last = key;
+        }
+        return last;
+      });
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->segments, 2u);
+  EXPECT_EQ(report->trimmed, 1u);
+  EXPECT_EQ(report->removed, 1u);
+  EXPECT_EQ(report->bytes_cut, tail.location.size + lone.location.size);
+  EXPECT_EQ(ReadAll(store, 7, kept.key), "acknowledged");
+  EXPECT_EQ(std::filesystem::file_size(kept.location.path), kept.location.size);
+  EXPECT_FALSE(std::filesystem::exists(lone.location.path));
+  // New blobs go after what is indexed.
+  auto writer = NewWriter(store, 7);
+  BlobRef next = Write(*writer, "next");
+  EXPECT_TRUE(Segment(next) != Segment(kept) || next.location.offset == kept.location.size);
 }
 
 TEST_F(BlobStoreTest, RejectsMalformedKeys) {
   BlobStore store(DefaultEnv(), root_);
   EXPECT_EQ(store.Read(1, "../../etc/passwd").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.Remove(1, "ABC").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(IsBlobKey("0123456789abcdef.000000000000.00000000000"));
+  EXPECT_FALSE(IsBlobKey("0123456789ABCDEF.000000000000.000000000000"));
+  EXPECT_FALSE(IsBlobKey("0123456789abcdef/000000000000/000000000000"));
+  EXPECT_TRUE(IsBlobKey("0123456789abcdef.000000000000.000000000000"));
+  EXPECT_FALSE(store.Locate(1, "0123456789abcdef..00000000000.000000000000").ok());
+}
+
+TEST_F(BlobStoreTest, ABlobPastTheEndOfItsSegmentIsDataLoss) {
+  BlobStore store(DefaultEnv(), root_);
+  ASSERT_TRUE(store.Open().ok());
+  auto writer = NewWriter(store, 7);
+  BlobRef blob = Write(*writer, "0123456789");
+  std::filesystem::resize_file(blob.location.path, 5);
+  EXPECT_EQ(store.Read(7, blob.key).status().code(), absl::StatusCode::kDataLoss);
 }
 
 class PosixEnvTest : public BlobStoreTest {};
@@ -143,6 +336,51 @@ TEST_F(PosixEnvTest, CreateDirsMakesEveryMissingLevelAndIsIdempotent) {
   absl::Status s = DefaultEnv()->CreateDirs(root_ + "/f/g");
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string(s.message()).find(root_ + "/f"), std::string::npos) << s;
+}
+
+TEST_F(PosixEnvTest, WritableFilesAreNewAppendOnlyAndTruncatable) {
+  const std::string path = root_ + "/file";
+  auto file = DefaultEnv()->NewWritableFile(path);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(DefaultEnv()->NewWritableFile(path).status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE((*file)->Append("hello ").ok());
+  ASSERT_TRUE((*file)->Append("world").ok());
+  EXPECT_EQ((*file)->size(), 11u);
+  ASSERT_TRUE((*file)->Truncate(5).ok());
+  ASSERT_TRUE((*file)->Append("!").ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  std::string content;
+  std::getline(std::ifstream(path), content);
+  EXPECT_EQ(content, "hello!");
+  EXPECT_EQ(*DefaultEnv()->FileSize(path), 6u);
+  ASSERT_TRUE(DefaultEnv()->TruncateFile(path, 2).ok());
+  EXPECT_EQ(*DefaultEnv()->FileSize(path), 2u);
+  EXPECT_EQ(DefaultEnv()->FileSize(root_ + "/none").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PosixEnvTest, PunchHoleZeroesExactlyTheRangeAndFreesWholeBlocks) {
+  const std::string path = root_ + "/sparse";
+  const std::string data(3 * 65536, 'x');
+  {
+    auto file = DefaultEnv()->NewWritableFile(path);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Append(data).ok());
+    ASSERT_TRUE((*file)->Sync().ok());
+  }
+  ASSERT_TRUE(DefaultEnv()->PunchHole(path, 100, 2 * 65536).ok());
+  auto file = DefaultEnv()->NewReadableFile(path);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ((*file)->size(), data.size());
+  std::string out;
+  ASSERT_TRUE((*file)->ReadAt(0, data.size(), &out).ok());
+  EXPECT_EQ(out.substr(0, 100), std::string(100, 'x'));
+  EXPECT_EQ(out.substr(100, 2 * 65536), std::string(2 * 65536, '\0'));
+  EXPECT_EQ(out.substr(100 + 2 * 65536), std::string(65536 - 100, 'x'));
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_LT(st.st_blocks * 512, static_cast<long>(data.size()));
+  EXPECT_TRUE(DefaultEnv()->PunchHole(root_ + "/none", 0, 10).ok());
 }
 
 }  // namespace

@@ -27,6 +27,13 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+
+// Whether some row has exactly this blob key (LastBlobKey with the whole key as prefix).
+bool HasBlob(InstanceIndex* index, const std::string& key) {
+  absl::StatusOr<std::optional<std::string>> last = index->LastBlobKey(key);
+  EXPECT_TRUE(last.ok()) << last.status();
+  return last.ok() && last->has_value() && **last == key;
+}
 using ::testing::UnorderedElementsAre;
 using Level = SearchQuery::Level;
 using enum InsertOutcome;
@@ -256,8 +263,27 @@ TEST_P(InstanceIndexTest, InsertAndGetAcrossStores) {
                    Structured(batch[3]));
   ExpectCounts(StoreCounts(c_), 0, 0, 0, 0, 0);
   EXPECT_THAT(ii_->StoreCounts(9999), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_TRUE(*ii_->HasBlob(full.blob_key));
-  EXPECT_FALSE(*ii_->HasBlob("no/such/blob"));
+  EXPECT_TRUE(HasBlob(ii_, full.blob_key));
+  EXPECT_FALSE(HasBlob(ii_, "no/such/blob"));
+}
+
+TEST_P(InstanceIndexTest, LastBlobKeyFindsTheGreatestKeyWithAPrefix) {
+  // Segment-style keys: the last blob of segment "s1" is the one at the greatest offset,
+  // whatever the insertion order, and neighbouring segments do not leak in.
+  std::vector<InstanceRecord> records = {Rec(a_, "1", "1.1", "1.1.1"), Rec(a_, "1", "1.1", "1.1.2"),
+                                         Rec(a_, "1", "1.1", "1.1.3"),
+                                         Rec(b_, "2", "2.1", "2.1.1")};
+  records[0].blob_key = "s1.000200.000010";
+  records[1].blob_key = "s1.000100.000100";
+  records[2].blob_key = "s0.000900.000001";
+  records[3].blob_key = "s2.000000.000001";
+  EXPECT_THAT(Insert(records), ElementsAre(kStored, kStored, kStored, kStored));
+  EXPECT_EQ(ii_->LastBlobKey("s1.").value(), std::optional<std::string>("s1.000200.000010"));
+  EXPECT_EQ(ii_->LastBlobKey("s0.").value(), std::optional<std::string>("s0.000900.000001"));
+  EXPECT_EQ(ii_->LastBlobKey("s2.").value(), std::optional<std::string>("s2.000000.000001"));
+  EXPECT_EQ(ii_->LastBlobKey("s3.").value(), std::nullopt);
+  EXPECT_EQ(ii_->LastBlobKey("s").value(), std::optional<std::string>("s2.000000.000001"));
+  EXPECT_FALSE(ii_->LastBlobKey("").ok());
 }
 
 TEST_P(InstanceIndexTest, ParentRowsComeFromTheFirstInstance) {
@@ -304,8 +330,8 @@ TEST_P(InstanceIndexTest, DuplicatesAcrossBatches) {
   EXPECT_THAT(Insert({differs}), ElementsAre(kDuplicateDiffers));
   EXPECT_THAT(Insert({elsewhere}), ElementsAre(kStored));
 
-  EXPECT_FALSE(*ii_->HasBlob("a/other-blob"));
-  EXPECT_FALSE(*ii_->HasBlob("a/third-blob"));
+  EXPECT_FALSE(HasBlob(ii_, "a/other-blob"));
+  EXPECT_FALSE(HasBlob(ii_, "a/third-blob"));
   EXPECT_EQ(ii_->GetInstance(a_, "1.1", "1.1.1", "1.1.1.1")->blob_key, r.blob_key);
   EXPECT_EQ(StoreCounts(a_).instances, 2);
   EXPECT_EQ(ii_->SeriesCounts(a_, "1.1", "1.1.1")->instances, 1);
@@ -321,8 +347,8 @@ TEST_P(InstanceIndexTest, DuplicatesWithinOneBatchBehaveLikeSequentialInserts) {
   InstanceRecord next = Rec(a_, "1.1", "1.1.1", "1.1.1.2");
   EXPECT_THAT(Insert({r, same, differs, next, next}),
               ElementsAre(kStored, kDuplicateSame, kDuplicateDiffers, kStored, kDuplicateSame));
-  EXPECT_FALSE(*ii_->HasBlob("a/dup-blob"));
-  EXPECT_FALSE(*ii_->HasBlob("a/diff-blob"));
+  EXPECT_FALSE(HasBlob(ii_, "a/dup-blob"));
+  EXPECT_FALSE(HasBlob(ii_, "a/diff-blob"));
   ExpectCounts(*ii_->StudyCounts(a_, "1.1"), 1, 1, 2, 2000,
                static_cast<int64_t>(r.study_json.size() + r.series_json.size()) + Structured(r) +
                    Structured(next));
@@ -334,7 +360,7 @@ TEST_P(InstanceIndexTest, MissingStoreIsReportedPerRecord) {
               ElementsAre(kStored, kStoreMissing, kStored));
   ASSERT_THAT(index_->DeleteStore({kDs, "b"}), IsOk());
   EXPECT_THAT(Insert({Rec(b_, "1.2", "1.2.1", "1.2.1.1")}), ElementsAre(kStoreMissing));
-  EXPECT_FALSE(*ii_->HasBlob(Rec(9999, "1.1", "1.1.1", "1.1.1.2").blob_key));
+  EXPECT_FALSE(HasBlob(ii_, Rec(9999, "1.1", "1.1.1", "1.1.1.2").blob_key));
 }
 
 TEST_P(InstanceIndexTest, ReusedBlobKeyFailsTheWholeBatch) {
@@ -799,8 +825,8 @@ TEST_P(InstanceIndexTest, CountersAndModalitiesFollowInsertsAndDeletes) {
   auto freed = ii_->DeleteInstance(a_, "1", "1.1", "1.1.1");
   ASSERT_THAT(freed, IsOk());
   EXPECT_THAT(*freed, ElementsAre(ct.blob_key));
-  EXPECT_FALSE(*ii_->HasBlob(ct.blob_key));
-  EXPECT_TRUE(*ii_->HasBlob(in_b.blob_key));  // same UIDs in store b untouched
+  EXPECT_FALSE(HasBlob(ii_, ct.blob_key));
+  EXPECT_TRUE(HasBlob(ii_, in_b.blob_key));  // same UIDs in store b untouched
   EXPECT_THAT(ii_->SeriesCounts(a_, "1", "1.1"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(modalities("1"), ElementsAre("MR", "US"));
   study1_structured -= size(ct.series_json) + Structured(ct);
@@ -872,7 +898,7 @@ TEST_P(InstanceIndexTest, DeleteStudyAndSeriesFreeEveryBlob) {
   ASSERT_THAT(freed, IsOk());
   EXPECT_THAT(*freed,
               UnorderedElementsAre(batch[0].blob_key, batch[1].blob_key, batch[2].blob_key));
-  for (const auto& r : batch) EXPECT_FALSE(*ii_->HasBlob(r.blob_key)) << r.blob_key;
+  for (const auto& r : batch) EXPECT_FALSE(HasBlob(ii_, r.blob_key)) << r.blob_key;
   ExpectCounts(StoreCounts(a_), 0, 0, 0, 0, 0);
   EXPECT_THAT(Search(Query(Level::kStudy, a_)), IsEmpty());
   EXPECT_THAT(Search(Query(Level::kSeries, a_)), IsEmpty());
@@ -896,16 +922,16 @@ TEST_P(InstanceIndexTest, DeleteStoreAndDatasetCascade) {
     ASSERT_THAT(Insert({r, Rec(store, "1", "1.2", "1.2.1")}), ::testing::Each(kStored));
   }
   ASSERT_THAT(index_->DeleteStore({kDs, "a"}), IsOk());
-  EXPECT_FALSE(*ii_->HasBlob(Rec(a_, "1", "1.1", "1.1.1").blob_key));
+  EXPECT_FALSE(HasBlob(ii_, Rec(a_, "1", "1.1", "1.1.1").blob_key));
   EXPECT_THAT(ii_->GetInstance(a_, "1", "1.1", "1.1.1"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Search(Query(Level::kStudy, a_)), IsEmpty());
   EXPECT_THAT(ii_->StoreCounts(a_), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(StoreCounts(b_).instances, 2);
 
   ASSERT_THAT(index_->DeleteDataset(kOtherDs), IsOk());
-  EXPECT_FALSE(*ii_->HasBlob(Rec(c_, "1", "1.1", "1.1.1").blob_key));
+  EXPECT_FALSE(HasBlob(ii_, Rec(c_, "1", "1.1", "1.1.1").blob_key));
   EXPECT_THAT(ii_->StoreCounts(c_), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_TRUE(*ii_->HasBlob(Rec(b_, "1", "1.1", "1.1.1").blob_key));
+  EXPECT_TRUE(HasBlob(ii_, Rec(b_, "1", "1.1", "1.1.1").blob_key));
   EXPECT_THAT(StudyUids(Search(Query(Level::kStudy, b_))), ElementsAre("1"));
 
   if (GetParam()) {

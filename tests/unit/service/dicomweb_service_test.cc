@@ -143,8 +143,17 @@ TEST_F(DicomWebServiceTest, BadPartsFailAloneAndGoodOnesAreStored) {
   EXPECT_EQ(result.dataset["00081198"]["Value"].size(), 2u);
   EXPECT_EQ(result.dataset["00081199"]["Value"].size(), 1u);
   EXPECT_EQ(SearchStudies({}).size(), 1u);
-  // Nothing of the refused parts stays on disk.
-  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/blobs/tmp"));
+  // Nothing of the refused parts stays on disk: the segment holds the stored instance and
+  // freed (zero) bytes only.
+  auto instances = service_->Instances(kStore, kCtStudy, std::nullopt, std::nullopt);
+  ASSERT_TRUE(instances.ok());
+  ASSERT_EQ(instances->size(), 1u);
+  const InstanceToSend& stored = instances->front();
+  std::string segment = dicom::testing::ReadFile(stored.path);
+  const size_t size = static_cast<size_t>(stored.record.size_bytes);
+  EXPECT_EQ(segment.substr(stored.offset, size), CorpusFile(kCtSmall));
+  segment.erase(stored.offset, size);
+  EXPECT_EQ(segment, std::string(segment.size(), '\0'));
 }
 
 TEST_F(DicomWebServiceTest, QidoRejectsUnsupportedKeysAndParsesRanges) {
@@ -210,12 +219,15 @@ TEST_F(DicomWebServiceTest, DeletesUpdateSearchesAndFreeFiles) {
   Stow({CorpusFile(kCtSmall)});
   auto instances = service_->Instances(kStore, kCtStudy, std::nullopt, std::nullopt);
   ASSERT_TRUE(instances.ok());
-  std::string path = (*instances)[0].path;
+  const InstanceToSend stored = (*instances)[0];
   auto op = service_->DeleteStudyOrSeries(kStore, kCtStudy, std::nullopt);
   ASSERT_TRUE(op.ok()) << op.status();
   EXPECT_EQ((*op)["done"], true);
   EXPECT_TRUE(SearchStudies({}).empty());
-  EXPECT_FALSE(std::filesystem::exists(path));
+  // The instance's bytes are freed (a hole reading as zeros).
+  const size_t size = static_cast<size_t>(stored.record.size_bytes);
+  EXPECT_EQ(dicom::testing::ReadFile(stored.path).substr(stored.offset, size),
+            std::string(size, '\0'));
   EXPECT_EQ(service_->DeleteStudyOrSeries(kStore, kCtStudy, std::nullopt).status().code(),
             absl::StatusCode::kNotFound);
 }
