@@ -65,7 +65,10 @@ class StowRequest {
   StowRequest(DicomWebService* service, StoreRef store, std::optional<std::string> study,
               std::string base_url);
   absl::Status StartBlob();
+  void SubmitPendingParse();
   void FreeBlob(const blobs::BlobRef& blob);
+  static PartResult ParsePart(const blobs::BlobRef& blob, const std::optional<std::string>& bytes,
+                              int64_t store_id, const std::optional<std::string>& study);
 
   DicomWebService* service_;
   StoreRef store_;

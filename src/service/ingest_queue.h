@@ -1,15 +1,19 @@
 // Group commit for stored instances (DESIGN.md §5): requests hand over the index rows of
-// instances whose bytes are already durable (their blob writer synced them); one
-// background thread inserts the rows of everything waiting in one transaction, then wakes
-// each request with its outcomes. Under load, many requests share one index commit.
+// instances whose bytes are already durable (their blob writer synced them), and rows that
+// arrive while a commit is running are inserted together in the next transaction.
+//
+// There is no committing thread: the first waiting request leads (LevelDB's writer queue).
+// It takes the rows of everyone queued behind it, commits them in one transaction, hands
+// each follower its outcomes, and wakes the next leader. A request alone on an idle queue
+// therefore commits on its own thread, without a thread switch; under load, many requests
+// share one index commit.
 #ifndef DICOMSTORE_SERVICE_INGEST_QUEUE_H_
 #define DICOMSTORE_SERVICE_INGEST_QUEUE_H_
 
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <mutex>
-#include <thread>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,7 +25,6 @@ class IngestQueue {
  public:
   // `index` must outlive the queue. `max_batch_instances` bounds one commit.
   explicit IngestQueue(index::InstanceIndex* index, size_t max_batch_instances = 512);
-  ~IngestQueue();  // commits what is queued, then stops
 
   // Blocks until the rows are committed or refused; one outcome per row, in order. The
   // caller frees the blobs of rows not stored (duplicates, locked studies, errors).
@@ -31,18 +34,18 @@ class IngestQueue {
  private:
   struct Submission {
     std::vector<index::InstanceRecord> records;
-    std::promise<absl::StatusOr<std::vector<index::InsertOutcome>>> done;
+    std::optional<absl::StatusOr<std::vector<index::InsertOutcome>>> result;  // set when done
+    std::condition_variable cv;
   };
-  void Run();
-  void CommitBatch(std::vector<Submission*>& batch);
+  // Inserts the rows of `batch` in one transaction (called without the lock; the rows
+  // are moved out, their count stays).
+  absl::StatusOr<std::vector<index::InsertOutcome>> CommitBatch(
+      const std::vector<Submission*>& batch);
 
   index::InstanceIndex* index_;
   size_t max_batch_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Submission*> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::deque<Submission*> queue_;  // front = the leader, committing or about to
 };
 
 }  // namespace dicomstore::service

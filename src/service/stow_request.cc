@@ -1,6 +1,7 @@
 // STOW-RS (spec §10.2): one request's parts -> appended to a blob segment -> parse ->
 // validate -> one fdatasync -> group commit -> the Referenced/Failed SOP sequences of the
 // response.
+#include <functional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -51,6 +52,11 @@ struct StowRequest::Part {
   // parsed without mapping the segment back.
   std::string bytes;
   bool bytes_complete = true;
+  // The parse of an ended part waits here until the next part begins (then it goes to a
+  // worker, running while the upload continues) or Finish runs it on the request's own
+  // thread: a one-part request needs no thread switch for it.
+  std::function<PartResult()> parse;
+  std::optional<blobs::BlobRef> parse_blob;  // freed if `parse` never runs
   std::future<PartResult> result;
 };
 
@@ -69,6 +75,7 @@ StowRequest::~StowRequest() {
   // Wait for part work still running and free every blob not committed. The writer goes
   // last: it drops a part cut short and hands its segment back.
   for (auto& part : parts_) {
+    if (part->parse_blob) FreeBlob(*part->parse_blob);
     if (!part->result.valid()) continue;
     PartResult r = part->result.get();
     if (r.blob) FreeBlob(*r.blob);
@@ -80,7 +87,16 @@ void StowRequest::FreeBlob(const blobs::BlobRef& blob) {
   (void)service_->blobs_->Remove(blob.store_id, blob.key);
 }
 
+void StowRequest::SubmitPendingParse() {
+  if (parts_.empty() || !parts_.back()->parse) return;
+  Part& part = *parts_.back();
+  part.result = service_->workers_.Submit(std::move(part.parse));
+  part.parse = nullptr;
+  part.parse_blob.reset();
+}
+
 void StowRequest::BeginPart(std::string_view content_type) {
+  SubmitPendingParse();
   auto part = std::make_unique<Part>();
   std::string essence = absl::AsciiStrToLower(
       absl::StripAsciiWhitespace(Av(content_type.substr(0, content_type.find(';')))));
@@ -131,71 +147,75 @@ void StowRequest::EndPart() {
     part.failure = absl::StrCat("cannot store the instance: ", blob.status().message());
     return;
   }
-  int64_t store_id = store_.store_id;
-  std::optional<std::string> study = study_;
   std::optional<std::string> bytes;
   if (part.bytes_complete) bytes = std::move(part.bytes);
-  part.result = service_->workers_.Submit(
-      [blob = *std::move(blob), bytes = std::move(bytes), store_id, study]() {
-        PartResult r;
-        r.blob = blob;
-        std::unique_ptr<MappedFile> mapped;
-        std::string_view view;
-        if (bytes) {
-          view = *bytes;
-        } else {
-          absl::StatusOr<std::unique_ptr<MappedFile>> file =
-              MappedFile::Open(blob.location.path, blob.location.offset, blob.location.size);
-          if (!file.ok()) {
-            r.failure = absl::StrCat("cannot read the instance back: ", file.status().message());
-            return r;
-          }
-          mapped = *std::move(file);
-          view = mapped->view();
-        }
-        absl::StatusOr<dicom::ParsedInstance> parsed = dicom::ParseInstance(view);
-        if (!parsed.ok()) {
-          r.failure = std::string(parsed.status().message());
-          return r;
-        }
-        r.sop_class_uid = parsed->sop_class_uid;
-        r.sop_instance_uid = parsed->sop_instance_uid;
-        r.study_uid = parsed->study_uid;
-        r.series_uid = parsed->series_uid;
-        if (study && parsed->study_uid != *study) {
-          r.failure = absl::StrCat("the instance's StudyInstanceUID ", parsed->study_uid,
-                                   " does not match the study ", *study, " of the request path");
-          return r;
-        }
-        index::InstanceRecord& rec = r.record.emplace();
-        rec.store_id = store_id;
-        rec.study_uid = parsed->study_uid;
-        rec.series_uid = parsed->series_uid;
-        rec.sop_instance_uid = parsed->sop_instance_uid;
-        rec.sop_class_uid = parsed->sop_class_uid;
-        rec.transfer_syntax_uid = parsed->transfer_syntax_uid;
-        rec.patient_name = parsed->patient_name;
-        rec.patient_name_words = dicom::NormalizePersonNameForMatch(parsed->patient_name);
-        rec.patient_id = parsed->patient_id;
-        rec.accession_number = parsed->accession_number;
-        rec.referring_physician_name = parsed->referring_physician_name;
-        rec.study_date = dicom::DateToInt(parsed->study_date);
-        rec.modality = parsed->modality;
-        rec.series_number = parsed->series_number;
-        rec.instance_number = parsed->instance_number;
-        rec.number_of_frames = parsed->number_of_frames;
-        rec.rows = parsed->rows;
-        rec.columns = parsed->columns;
-        rec.bits_allocated = parsed->bits_allocated;
-        rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy).dump();
-        rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries).dump();
-        rec.instance_json = parsed->json.dump(-1, ' ', false, Json::error_handler_t::replace);
-        rec.blob_key = blob.key;
-        rec.size_bytes = static_cast<int64_t>(blob.location.size);
-        rec.sha256_hex = blob.sha256_hex;
-        rec.create_time_micros = NowMicros();
-        return r;
-      });
+  part.parse_blob = *blob;
+  part.parse = [blob = *std::move(blob), bytes = std::move(bytes), store_id = store_.store_id,
+                study = study_]() { return ParsePart(blob, bytes, store_id, study); };
+}
+
+StowRequest::PartResult StowRequest::ParsePart(const blobs::BlobRef& blob,
+                                               const std::optional<std::string>& bytes,
+                                               int64_t store_id,
+                                               const std::optional<std::string>& study) {
+  PartResult r;
+  r.blob = blob;
+  std::unique_ptr<MappedFile> mapped;
+  std::string_view view;
+  if (bytes) {
+    view = *bytes;
+  } else {
+    absl::StatusOr<std::unique_ptr<MappedFile>> file =
+        MappedFile::Open(blob.location.path, blob.location.offset, blob.location.size);
+    if (!file.ok()) {
+      r.failure = absl::StrCat("cannot read the instance back: ", file.status().message());
+      return r;
+    }
+    mapped = *std::move(file);
+    view = mapped->view();
+  }
+  absl::StatusOr<dicom::ParsedInstance> parsed = dicom::ParseInstance(view);
+  if (!parsed.ok()) {
+    r.failure = std::string(parsed.status().message());
+    return r;
+  }
+  r.sop_class_uid = parsed->sop_class_uid;
+  r.sop_instance_uid = parsed->sop_instance_uid;
+  r.study_uid = parsed->study_uid;
+  r.series_uid = parsed->series_uid;
+  if (study && parsed->study_uid != *study) {
+    r.failure = absl::StrCat("the instance's StudyInstanceUID ", parsed->study_uid,
+                             " does not match the study ", *study, " of the request path");
+    return r;
+  }
+  index::InstanceRecord& rec = r.record.emplace();
+  rec.store_id = store_id;
+  rec.study_uid = parsed->study_uid;
+  rec.series_uid = parsed->series_uid;
+  rec.sop_instance_uid = parsed->sop_instance_uid;
+  rec.sop_class_uid = parsed->sop_class_uid;
+  rec.transfer_syntax_uid = parsed->transfer_syntax_uid;
+  rec.patient_name = parsed->patient_name;
+  rec.patient_name_words = dicom::NormalizePersonNameForMatch(parsed->patient_name);
+  rec.patient_id = parsed->patient_id;
+  rec.accession_number = parsed->accession_number;
+  rec.referring_physician_name = parsed->referring_physician_name;
+  rec.study_date = dicom::DateToInt(parsed->study_date);
+  rec.modality = parsed->modality;
+  rec.series_number = parsed->series_number;
+  rec.instance_number = parsed->instance_number;
+  rec.number_of_frames = parsed->number_of_frames;
+  rec.rows = parsed->rows;
+  rec.columns = parsed->columns;
+  rec.bits_allocated = parsed->bits_allocated;
+  rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy).dump();
+  rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries).dump();
+  rec.instance_json = parsed->json.dump(-1, ' ', false, Json::error_handler_t::replace);
+  rec.blob_key = blob.key;
+  rec.size_bytes = static_cast<int64_t>(blob.location.size);
+  rec.sha256_hex = blob.sha256_hex;
+  rec.create_time_micros = NowMicros();
+  return r;
 }
 
 absl::StatusOr<StowResult> StowRequest::Finish() {
@@ -205,7 +225,10 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
   std::vector<PartResult> results;
   for (auto& part : parts_) {
     if (part->writing) writer_->AbandonBlob();  // never ended: the body was cut short
-    if (part->result.valid()) {
+    if (part->parse) {
+      results.push_back(part->parse());
+      part->parse_blob.reset();
+    } else if (part->result.valid()) {
       results.push_back(part->result.get());
     } else {
       PartResult r;
