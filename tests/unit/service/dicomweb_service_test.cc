@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/admin_service.h"
+#include "unit/blobs/faulty_env.h"
 #include "unit/dicom/test_support.h"
 
 namespace dicomstore::service {
@@ -36,7 +37,7 @@ class DicomWebServiceTest : public ::testing::Test {
     auto index = index::OpenSqliteIndex(dir_ + "/index.sqlite");
     ASSERT_TRUE(index.ok()) << index.status();
     index_ = *std::move(index);
-    blobs_ = std::make_unique<blobs::BlobStore>(blobs::DefaultEnv(), dir_ + "/blobs");
+    blobs_ = std::make_unique<blobs::BlobStore>(&env_, dir_ + "/blobs");
     ASSERT_TRUE(blobs_->Open().ok());
     admin_ = std::make_unique<AdminService>(index_.get(), blobs_.get());
     service_ = std::make_unique<DicomWebService>(index_.get(), blobs_.get(), 2);
@@ -74,6 +75,7 @@ class DicomWebServiceTest : public ::testing::Test {
   }
 
   std::string dir_;
+  blobs::testing::FaultyEnv env_;  // the real file system unless a test injects a fault
   std::unique_ptr<index::Index> index_;
   std::unique_ptr<blobs::BlobStore> blobs_;
   std::unique_ptr<AdminService> admin_;
@@ -153,6 +155,47 @@ TEST_F(DicomWebServiceTest, BadPartsFailAloneAndGoodOnesAreStored) {
   const size_t size = static_cast<size_t>(stored.record.size_bytes);
   EXPECT_EQ(segment.substr(stored.offset, size), CorpusFile(kCtSmall));
   segment.erase(stored.offset, size);
+  EXPECT_EQ(segment, std::string(segment.size(), '\0'));
+}
+
+TEST_F(DicomWebServiceTest, FailedWritesAndSyncsStoreNothingAndTheNextRequestWorks) {
+  const std::string ct = CorpusFile(kCtSmall);
+  {  // fdatasync fails: the request fails, no row is committed
+    env_.fail_sync = true;
+    auto request = service_->BeginStow(kStore, std::nullopt, kBase);
+    ASSERT_TRUE(request.ok());
+    (*request)->BeginPart("application/dicom");
+    ASSERT_TRUE((*request)->PartData(ct).ok());
+    (*request)->EndPart();
+    EXPECT_FALSE((*request)->Finish().ok());
+    env_.fail_sync = false;
+  }
+  EXPECT_TRUE(SearchStudies({}).empty());
+  {  // the disk fills up mid-part: PartData fails (the handler then fails the request)
+    auto request = service_->BeginStow(kStore, std::nullopt, kBase);
+    ASSERT_TRUE(request.ok());
+    (*request)->BeginPart("application/dicom");
+    ASSERT_TRUE((*request)->PartData(std::string_view(ct).substr(0, 1000)).ok());
+    env_.fail_append = true;
+    EXPECT_EQ((*request)->PartData(std::string_view(ct).substr(1000)).code(),
+              absl::StatusCode::kResourceExhausted);
+    env_.fail_append = false;
+  }
+  {  // a body cut short: the part never ends
+    auto request = service_->BeginStow(kStore, std::nullopt, kBase);
+    ASSERT_TRUE(request.ok());
+    (*request)->BeginPart("application/dicom");
+    ASSERT_TRUE((*request)->PartData(std::string_view(ct).substr(0, 5000)).ok());
+  }
+  EXPECT_TRUE(SearchStudies({}).empty());
+  EXPECT_EQ(Stow({ct}).http_status, 200);
+  EXPECT_EQ(SearchStudies({}).size(), 1u);
+  // Only the stored instance occupies its segment: the failed attempts left no bytes in it
+  // (their segments were retired or cut back).
+  auto instances = service_->Instances(kStore, kCtStudy, std::nullopt, std::nullopt);
+  ASSERT_TRUE(instances.ok());
+  std::string segment = dicom::testing::ReadFile(instances->front().path);
+  segment.erase(instances->front().offset, ct.size());
   EXPECT_EQ(segment, std::string(segment.size(), '\0'));
 }
 
