@@ -152,6 +152,9 @@ absl::StatusOr<BlobRef> BlobWriter::EndBlob() {
   if (!in_blob_) return absl::FailedPreconditionError("no blob is being written");
   in_blob_ = false;
   segment_dirty_ = true;
+  // The device starts on these bytes now, while the request goes on (parsing, more parts);
+  // the Sync before the commit then mostly waits for what is already under way.
+  segment_->file->StartWriteback(blob_start_, blob_size_);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(hasher_->ctx, digest, &length);

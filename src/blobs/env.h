@@ -25,6 +25,9 @@ class WritableFile {
   virtual absl::Status Truncate(uint64_t size) = 0;
   virtual uint64_t size() const = 0;
   virtual absl::Status Sync() = 0;  // data and size durable (fdatasync)
+  // Starts writing [offset, offset + size) to the device without waiting, so that a later
+  // Sync has less left to do (a hint: durability still needs Sync).
+  virtual void StartWriteback(uint64_t offset, uint64_t size) = 0;
   virtual absl::Status Close() = 0;
 };
 

@@ -49,6 +49,12 @@ class PosixWritableFile : public WritableFile {
     if (::fdatasync(fd_) != 0) return PosixError("fdatasync", path_, errno);
     return absl::OkStatus();
   }
+  void StartWriteback(uint64_t offset, uint64_t size) override {
+    if (size > 0) {
+      (void)::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(size),
+                              SYNC_FILE_RANGE_WRITE);
+    }
+  }
   absl::Status Close() override {
     int fd = fd_;
     fd_ = -1;

@@ -33,6 +33,9 @@ class FaultyFile final : public WritableFile {
     if (*fail_sync_) return absl::InternalError("injected fdatasync failure");
     return file_->Sync();
   }
+  void StartWriteback(uint64_t offset, uint64_t size) override {
+    file_->StartWriteback(offset, size);
+  }
   absl::Status Close() override { return file_->Close(); }
 
  private:
