@@ -1,11 +1,13 @@
 // STOW-RS (spec §10.2): one request's parts -> temporary files -> parse -> validate ->
 // group commit -> the Referenced/Failed SOP sequences of the response.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
+#include "common/json_members.h"
 #include "common/mapped_file.h"
 #include "dicom/instance_parser.h"
 #include "service/dicomweb_service.h"
@@ -18,14 +20,21 @@ namespace {
 // human-readable detail in its private FailureDetail attribute (spec §10.2).
 constexpr int kProcessingFailure = 0x0110;
 
-// Cuts the attributes kept for a level out of an instance's DICOM JSON.
-Json LevelJson(const Json& instance, QidoLevel level) {
-  Json out = Json::object();
-  for (uint32_t tag : StoredLevelAttributes(level)) {
-    std::string key = TagKey(tag);
-    auto it = instance.find(key);
-    if (it != instance.end()) out[key] = *it;
-  }
+// Cuts the attributes kept for a level out of an instance's DICOM JSON text (compact, keys
+// in tag order): their members are copied as they are, in tag order.
+std::string LevelJson(std::string_view instance, QidoLevel level) {
+  std::vector<std::string> keys;
+  for (uint32_t tag : StoredLevelAttributes(level)) keys.push_back(TagKey(tag));
+  std::sort(keys.begin(), keys.end());
+  std::string out = "{";
+  ForEachJsonMember(instance, [&](std::string_view key, std::string_view raw) {
+    if (key > keys.back()) return false;  // no kept attribute further on
+    if (std::binary_search(keys.begin(), keys.end(), key)) {
+      absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", Av(key), "\":", Av(raw));
+    }
+    return true;
+  });
+  out.push_back('}');
   return out;
 }
 
@@ -151,9 +160,9 @@ void StowRequest::EndPart() {
     rec.rows = parsed->rows;
     rec.columns = parsed->columns;
     rec.bits_allocated = parsed->bits_allocated;
-    rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy).dump();
-    rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries).dump();
-    rec.instance_json = parsed->json.dump(-1, ' ', false, Json::error_handler_t::replace);
+    rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy);
+    rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries);
+    rec.instance_json = std::move(parsed->json);
     rec.blob_key = blob->key;
     rec.size_bytes = static_cast<int64_t>(blob->size);
     rec.sha256_hex = blob->sha256_hex;
