@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
+#include "common/dicom_tag.h"
 #include "common/json_members.h"
 #include "common/mapped_file.h"
 #include "dicom/instance_parser.h"
@@ -23,13 +24,14 @@ constexpr int kProcessingFailure = 0x0110;
 // Cuts the attributes kept for a level out of an instance's DICOM JSON text (compact, keys
 // in tag order): their members are copied as they are, in tag order.
 std::string LevelJson(std::string_view instance, QidoLevel level) {
-  std::vector<std::string> keys;
-  for (uint32_t tag : StoredLevelAttributes(level)) keys.push_back(TagKey(tag));
-  std::sort(keys.begin(), keys.end());
+  std::vector<uint32_t> tags = StoredLevelAttributes(level);
+  std::sort(tags.begin(), tags.end());
   std::string out = "{";
   ForEachJsonMember(instance, [&](std::string_view key, std::string_view raw) {
-    if (key > keys.back()) return false;  // no kept attribute further on
-    if (std::binary_search(keys.begin(), keys.end(), key)) {
+    const std::optional<uint32_t> tag = ParseHexTag(key);
+    if (!tag) return true;
+    if (tags.empty() || *tag > tags.back()) return false;  // keys ascend: no more to keep
+    if (std::binary_search(tags.begin(), tags.end(), *tag)) {
       absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", Av(key), "\":", Av(raw));
     }
     return true;
