@@ -1,5 +1,6 @@
 #include "dicom/dataset_scanner.h"
 
+#include <array>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -73,6 +74,26 @@ std::string VrText(const char vr[2]) {
   return out;
 }
 
+// DCMTK's reading of a VR field, DcmVR(name).getEVR(). DcmVR(name) searches DCMTK's VR
+// table with string comparisons, a visible cost once per element, so the answers for
+// two upper-case letters (all standard VRs and the "future" ones) are computed once.
+DcmEVR EvrOfVrField(const char vr[2]) {
+  const auto letter = [](char c) { return c >= 'A' && c <= 'Z'; };
+  if (!letter(vr[0]) || !letter(vr[1])) {
+    const char text[3] = {vr[0], vr[1], '\0'};
+    return DcmVR(text).getEVR();
+  }
+  static const std::array<DcmEVR, 26 * 26> kUpperCase = [] {
+    std::array<DcmEVR, 26 * 26> table;
+    for (int i = 0; i < 26 * 26; ++i) {
+      const char text[3] = {static_cast<char>('A' + i / 26), static_cast<char>('A' + i % 26), '\0'};
+      table[i] = DcmVR(text).getEVR();
+    }
+    return table;
+  }();
+  return kUpperCase[(vr[0] - 'A') * 26 + (vr[1] - 'A')];
+}
+
 struct Header {
   uint32_t tag = 0;
   char vr[2] = {0, 0};
@@ -141,8 +162,7 @@ absl::Status Scanner::ReadHeader(size_t pos, size_t end, Encoding enc, Header* h
   h->vr[1] = data_[pos + 5];
   // The same classification DCMTK applies to the VR field (unknown upper-case VRs are
   // "future" VRs with a 4-byte length, other unknown bytes get a 2-byte length).
-  const char vr_text[3] = {h->vr[0], h->vr[1], '\0'};
-  const DcmVR vr(vr_text);
+  const DcmVR vr(EvrOfVrField(h->vr));
   h->evr = vr.getEVR();
   if (IsInternalVr(h->evr)) {
     return absl::InvalidArgumentError(
@@ -365,14 +385,45 @@ absl::Status Scanner::HandleStop(const Header* h, size_t* pos, size_t end, Encod
 }  // namespace
 
 bool IsKnownVr(std::string_view vr) {
-  static constexpr std::string_view kVrs[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL",
-                                              "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW",
-                                              "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC",
-                                              "UI", "UL", "UN", "UR", "US", "UT", "UV"};
-  for (std::string_view v : kVrs) {
-    if (v == vr) return true;
+  switch (VrCode(vr)) {
+    case VrCode("AE"):
+    case VrCode("AS"):
+    case VrCode("AT"):
+    case VrCode("CS"):
+    case VrCode("DA"):
+    case VrCode("DS"):
+    case VrCode("DT"):
+    case VrCode("FD"):
+    case VrCode("FL"):
+    case VrCode("IS"):
+    case VrCode("LO"):
+    case VrCode("LT"):
+    case VrCode("OB"):
+    case VrCode("OD"):
+    case VrCode("OF"):
+    case VrCode("OL"):
+    case VrCode("OV"):
+    case VrCode("OW"):
+    case VrCode("PN"):
+    case VrCode("SH"):
+    case VrCode("SL"):
+    case VrCode("SQ"):
+    case VrCode("SS"):
+    case VrCode("ST"):
+    case VrCode("SV"):
+    case VrCode("TM"):
+    case VrCode("UC"):
+    case VrCode("UI"):
+    case VrCode("UL"):
+    case VrCode("UN"):
+    case VrCode("UR"):
+    case VrCode("US"):
+    case VrCode("UT"):
+    case VrCode("UV"):
+      return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 std::string TagString(uint32_t tag) {

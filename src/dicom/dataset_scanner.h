@@ -72,6 +72,15 @@ absl::Status ScanSequenceValue(std::string_view value, Encoding encoding, int de
 // One of the 34 VRs of PS3.5 Table 6.2-1 (two upper-case letters).
 bool IsKnownVr(std::string_view vr);
 
+// A VR's two characters as one number ('U' << 8 | 'S'), 0 unless `vr` has two: VR tests
+// on the per-element path are switches on it rather than chains of string comparisons
+// (those cost a tenth of the parse).
+constexpr uint16_t VrCode(std::string_view vr) {
+  return vr.size() == 2 ? static_cast<uint16_t>(static_cast<unsigned char>(vr[0]) << 8 |
+                                                static_cast<unsigned char>(vr[1]))
+                        : 0;
+}
+
 // "(GGGG,EEEE)" with upper-case hex digits.
 std::string TagString(uint32_t tag);
 

@@ -1,11 +1,10 @@
 #include "dicom/dicom_json_writer.h"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
 #include "dcmtk/config/osconfig.h"  // must come first
 #include "dcmtk/dcmdata/dcdatset.h"
@@ -31,26 +31,80 @@
 namespace dicomstore::dicom {
 namespace {
 
-bool OneOf(std::string_view v, std::initializer_list<std::string_view> set) {
-  for (std::string_view s : set) {
-    if (s == v) return true;
+bool IsStringVr(std::string_view vr) {
+  switch (VrCode(vr)) {
+    case VrCode("AE"):
+    case VrCode("AS"):
+    case VrCode("CS"):
+    case VrCode("DA"):
+    case VrCode("DS"):
+    case VrCode("DT"):
+    case VrCode("IS"):
+    case VrCode("LO"):
+    case VrCode("LT"):
+    case VrCode("PN"):
+    case VrCode("SH"):
+    case VrCode("ST"):
+    case VrCode("TM"):
+    case VrCode("UC"):
+    case VrCode("UI"):
+    case VrCode("UR"):
+    case VrCode("UT"):
+      return true;
+    default:
+      return false;
   }
-  return false;
 }
 
-bool IsStringVr(std::string_view vr) {
-  return OneOf(vr, {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM",
-                    "UC", "UI", "UR", "UT"});
+bool IsTextVr(std::string_view vr) {
+  switch (VrCode(vr)) {
+    case VrCode("SH"):
+    case VrCode("LO"):
+    case VrCode("ST"):
+    case VrCode("LT"):
+    case VrCode("UT"):
+    case VrCode("PN"):
+    case VrCode("UC"):
+      return true;
+    default:
+      return false;
+  }
 }
-bool IsTextVr(std::string_view vr) { return OneOf(vr, {"SH", "LO", "ST", "LT", "UT", "PN", "UC"}); }
-bool IsSingleValuedVr(std::string_view vr) { return OneOf(vr, {"LT", "ST", "UT", "UR"}); }
+
+bool IsSingleValuedVr(std::string_view vr) {
+  switch (VrCode(vr)) {
+    case VrCode("LT"):
+    case VrCode("ST"):
+    case VrCode("UT"):
+    case VrCode("UR"):
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Bytes per value of a binary numeric VR; 0 for others.
 size_t NumericSize(std::string_view vr) {
-  if (OneOf(vr, {"US", "SS"})) return 2;
-  if (OneOf(vr, {"UL", "SL", "FL", "OF", "OL", "AT"})) return 4;
-  if (OneOf(vr, {"FD", "OD", "SV", "UV", "OV"})) return 8;
-  return 0;
+  switch (VrCode(vr)) {
+    case VrCode("US"):
+    case VrCode("SS"):
+      return 2;
+    case VrCode("UL"):
+    case VrCode("SL"):
+    case VrCode("FL"):
+    case VrCode("OF"):
+    case VrCode("OL"):
+    case VrCode("AT"):
+      return 4;
+    case VrCode("FD"):
+    case VrCode("OD"):
+    case VrCode("SV"):
+    case VrCode("UV"):
+    case VrCode("OV"):
+      return 8;
+    default:
+      return 0;
+  }
 }
 
 std::string_view TrimTrailing(std::string_view v) {
@@ -62,31 +116,41 @@ std::string_view TrimLeading(std::string_view v) {
   return v;
 }
 
-Json IntegerStringJson(std::string_view v) {
+// IS value: a JSON integer when it is one, else the string as stored (as pydicom does).
+void WriteIntegerString(std::string_view v, JsonTextWriter* out) {
   std::string_view digits = v;
   if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
   int64_t n = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec == std::errc() && ptr == digits.data() + digits.size() && !digits.empty()) return n;
-  return std::string(v);
+  if (ec == std::errc() && ptr == digits.data() + digits.size() && !digits.empty()) {
+    out->Int(n);
+  } else {
+    out->String(v);
+  }
 }
 
-Json DecimalStringJson(std::string_view v) {
+// DS value: a JSON number when it is a finite decimal, else the string as stored.
+void WriteDecimalString(std::string_view v, JsonTextWriter* out) {
   std::string_view digits = v;
   if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
   double d = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), d);
   if (ec == std::errc() && ptr == digits.data() + digits.size() && !digits.empty() &&
       std::isfinite(d)) {
-    return d;
+    out->Double(d);
+  } else {
+    out->String(v);
   }
-  return std::string(v);
 }
 
-Json FloatJson(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  return d;
+void WriteFloat(double d, JsonTextWriter* out) {
+  if (std::isnan(d)) {
+    out->String("NaN");
+  } else if (std::isinf(d)) {
+    out->String(d > 0 ? "Infinity" : "-Infinity");
+  } else {
+    out->Double(d);
+  }
 }
 
 template <typename U>
@@ -113,59 +177,97 @@ std::string ToLittleEndian(const T* values, size_t count) {
   return out;
 }
 
-Json BulkJson(std::string_view vr, const std::string& tag_path) {
-  Json obj = Json::object();
-  obj["vr"] = std::string(vr);
-  obj["BulkDataURI"] = BulkDataUri(tag_path);
-  return obj;
+// "<path><tag>": the element's bulk data path (built only when needed).
+std::string TagPath(const std::string& path, uint32_t tag) { return path + TagKey(tag); }
+
+// {"vr":VR — the caller adds the rest and closes the object.
+void BeginElement(std::string_view vr, JsonTextWriter* out) {
+  out->BeginObject();
+  out->Key("vr");
+  out->String(vr);
+}
+
+void WriteBulk(std::string_view vr, const std::string& tag_path, JsonTextWriter* out) {
+  BeginElement(vr, out);
+  out->Key("BulkDataURI");
+  out->String(BulkDataUri(tag_path));
+  out->EndObject();
 }
 
 // A numeric/binary element from its little-endian bytes (length a multiple of the size).
-Json BinaryJson(uint32_t tag, std::string_view vr, std::string_view le,
-                const std::string& tag_path) {
-  Json obj = Json::object();
-  obj["vr"] = std::string(vr);
+void WriteBinary(uint32_t tag, std::string_view vr, std::string_view le, const std::string& path,
+                 JsonTextWriter* out) {
   const size_t unit = NumericSize(vr);
-  if (le.empty() || unit == 0) return obj;
+  if (le.empty() || unit == 0) {
+    BeginElement(vr, out);
+    out->EndObject();
+    return;
+  }
   const size_t vm = le.size() / unit;
-  if (IsBulkData(tag, vr, le.size(), vm)) return BulkJson(vr, tag_path);
-  if (OneOf(vr, {"OF", "OD", "OL", "OV"})) {
-    obj["InlineBinary"] = absl::Base64Escape(Av(le));
-    return obj;
+  if (IsBulkData(tag, vr, le.size(), vm)) {
+    WriteBulk(vr, TagPath(path, tag), out);
+    return;
   }
+  BeginElement(vr, out);
+  const uint16_t code = VrCode(vr);
+  if (code == VrCode("OF") || code == VrCode("OD") || code == VrCode("OL") ||
+      code == VrCode("OV")) {
+    out->Key("InlineBinary");
+    out->String(absl::Base64Escape(Av(le)));
+    out->EndObject();
+    return;
+  }
+  out->Key("Value");
+  out->BeginArray();
   const auto* p = reinterpret_cast<const unsigned char*>(le.data());
-  Json values = Json::array();
-  for (size_t i = 0; i < vm; ++i, p += unit) {
-    if (vr == "US") {
-      values.push_back(ReadLe<uint16_t>(p));
-    } else if (vr == "SS") {
-      values.push_back(static_cast<int16_t>(ReadLe<uint16_t>(p)));
-    } else if (vr == "UL") {
-      values.push_back(ReadLe<uint32_t>(p));
-    } else if (vr == "SL") {
-      values.push_back(static_cast<int32_t>(ReadLe<uint32_t>(p)));
-    } else if (vr == "UV") {
-      values.push_back(ReadLe<uint64_t>(p));
-    } else if (vr == "SV") {
-      values.push_back(static_cast<int64_t>(ReadLe<uint64_t>(p)));
-    } else if (vr == "FL") {
-      const uint32_t bits = ReadLe<uint32_t>(p);
-      float f;
-      std::memcpy(&f, &bits, sizeof f);
-      values.push_back(FloatJson(f));
-    } else if (vr == "FD") {
-      const uint64_t bits = ReadLe<uint64_t>(p);
-      double d;
-      std::memcpy(&d, &bits, sizeof d);
-      values.push_back(FloatJson(d));
-    } else if (vr == "AT") {
-      char buf[12];
-      std::snprintf(buf, sizeof buf, "%04X%04X", ReadLe<uint16_t>(p), ReadLe<uint16_t>(p + 2));
-      values.push_back(std::string(buf));
-    }
+  const auto each = [&](auto write_one) {
+    for (size_t i = 0; i < vm; ++i, p += unit) write_one(p);
+  };
+  switch (code) {
+    case VrCode("US"):
+      each([out](const unsigned char* v) { out->Uint(ReadLe<uint16_t>(v)); });
+      break;
+    case VrCode("SS"):
+      each([out](const unsigned char* v) { out->Int(static_cast<int16_t>(ReadLe<uint16_t>(v))); });
+      break;
+    case VrCode("UL"):
+      each([out](const unsigned char* v) { out->Uint(ReadLe<uint32_t>(v)); });
+      break;
+    case VrCode("SL"):
+      each([out](const unsigned char* v) { out->Int(static_cast<int32_t>(ReadLe<uint32_t>(v))); });
+      break;
+    case VrCode("UV"):
+      each([out](const unsigned char* v) { out->Uint(ReadLe<uint64_t>(v)); });
+      break;
+    case VrCode("SV"):
+      each([out](const unsigned char* v) { out->Int(static_cast<int64_t>(ReadLe<uint64_t>(v))); });
+      break;
+    case VrCode("FL"):
+      each([out](const unsigned char* v) {
+        const uint32_t bits = ReadLe<uint32_t>(v);
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        WriteFloat(f, out);
+      });
+      break;
+    case VrCode("FD"):
+      each([out](const unsigned char* v) {
+        const uint64_t bits = ReadLe<uint64_t>(v);
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        WriteFloat(d, out);
+      });
+      break;
+    case VrCode("AT"):
+      each([out](const unsigned char* v) {
+        out->String(TagKey(uint32_t{ReadLe<uint16_t>(v)} << 16 | ReadLe<uint16_t>(v + 2)));
+      });
+      break;
+    default:
+      break;
   }
-  obj["Value"] = std::move(values);
-  return obj;
+  out->EndArray();
+  out->EndObject();
 }
 
 // The element's raw value bytes for string elements or byte-valued (OB/UN) elements.
@@ -185,28 +287,29 @@ std::string NumericLittleEndian(DcmElement& e, std::string_view vr) {
   // Counted from the length: getVM() is 1 for OF/OD/OL/OV whatever their size.
   const size_t length = e.getLengthField();
   if (length == 0) return {};
-  if (vr == "US" || vr == "AT") {
+  const uint16_t code = VrCode(vr);
+  if (code == VrCode("US") || code == VrCode("AT")) {
     Uint16* v = nullptr;
     if (e.getUint16Array(v).good() && v) return ToLittleEndian(v, length / 2);
-  } else if (vr == "SS") {
+  } else if (code == VrCode("SS")) {
     Sint16* v = nullptr;
     if (e.getSint16Array(v).good() && v) return ToLittleEndian(v, length / 2);
-  } else if (vr == "UL" || vr == "OL") {
+  } else if (code == VrCode("UL") || code == VrCode("OL")) {
     Uint32* v = nullptr;
     if (e.getUint32Array(v).good() && v) return ToLittleEndian(v, length / 4);
-  } else if (vr == "SL") {
+  } else if (code == VrCode("SL")) {
     Sint32* v = nullptr;
     if (e.getSint32Array(v).good() && v) return ToLittleEndian(v, length / 4);
-  } else if (vr == "FL" || vr == "OF") {
+  } else if (code == VrCode("FL") || code == VrCode("OF")) {
     Float32* v = nullptr;
     if (e.getFloat32Array(v).good() && v) return ToLittleEndian(v, length / 4);
-  } else if (vr == "FD" || vr == "OD") {
+  } else if (code == VrCode("FD") || code == VrCode("OD")) {
     Float64* v = nullptr;
     if (e.getFloat64Array(v).good() && v) return ToLittleEndian(v, length / 8);
-  } else if (vr == "SV") {
+  } else if (code == VrCode("SV")) {
     Sint64* v = nullptr;
     if (e.getSint64Array(v).good() && v) return ToLittleEndian(v, length / 8);
-  } else if (vr == "UV" || vr == "OV") {
+  } else if (code == VrCode("UV") || code == VrCode("OV")) {
     Uint64* v = nullptr;
     if (e.getUint64Array(v).good() && v) return ToLittleEndian(v, length / 8);
   }
@@ -256,51 +359,64 @@ std::string TagKey(uint32_t tag) {
   return key;
 }
 
-void AppendMember(Json* object, std::string key, Json value) {
-  auto& members = static_cast<std::vector<std::pair<const std::string, Json>>&>(
-      object->get_ref<Json::object_t&>());
-  members.emplace_back(std::move(key), std::move(value));
+size_t BeginMember(uint32_t tag, JsonTextWriter* out) {
+  out->Key(TagKey(tag));
+  return out->size() - 11;  // '"' + 8 hex digits + '"' + ':' (nothing to escape)
 }
 
-Json StringValuesJson(std::string_view vr, std::string_view raw, const CharsetDecoder& charset,
-                      std::string* text) {
-  const TextKind kind = vr == "PN"             ? TextKind::kPersonName
-                        : IsSingleValuedVr(vr) ? TextKind::kText
-                                               : TextKind::kMultiValued;
+void WriteStringValues(std::string_view vr, std::string_view raw, const CharsetDecoder& charset,
+                       std::string* text, JsonTextWriter* out) {
+  const uint16_t code = VrCode(vr);
+  const bool single_valued = IsSingleValuedVr(vr);
+  const TextKind kind = code == VrCode("PN") ? TextKind::kPersonName
+                        : single_valued      ? TextKind::kText
+                                             : TextKind::kMultiValued;
   const std::string decoded =
       IsTextVr(vr) ? charset.Decode(raw, kind) : CharsetDecoder::DecodeDefaultRepertoire(raw);
   const std::string_view whole = TrimTrailing(decoded);
   if (text != nullptr) *text = std::string(whole);
-  std::vector<std::string_view> values;
-  if (IsSingleValuedVr(vr)) {
-    values.push_back(whole);
+  const bool is_number = code == VrCode("DS") || code == VrCode("IS");
+  const auto trim = [&](std::string_view v) {
+    v = TrimTrailing(v);
+    return is_number ? TrimLeading(v) : v;
+  };
+  // A single value that is empty (a PN: no non-empty group) makes the element empty.
+  if (single_valued || whole.find('\\') == std::string_view::npos) {
+    const std::string_view only = trim(whole);
+    if (only.empty()) return;
+    if (code == VrCode("PN")) {
+      const auto groups = PersonNameGroups(only);
+      if (std::all_of(groups.begin(), groups.end(), [](auto g) { return g.empty(); })) return;
+    }
+  }
+  const auto write_value = [&](std::string_view v) {
+    v = trim(v);
+    if (v.empty()) {
+      out->Null();
+    } else if (code == VrCode("PN")) {
+      WritePersonName(v, out);
+    } else if (code == VrCode("IS")) {
+      WriteIntegerString(v, out);
+    } else if (code == VrCode("DS")) {
+      WriteDecimalString(v, out);
+    } else {
+      out->String(v);
+    }
+  };
+  out->Key("Value");
+  out->BeginArray();
+  if (single_valued) {
+    write_value(whole);
   } else {
     size_t start = 0;
     while (true) {
       const size_t end = whole.find('\\', start);
-      values.push_back(whole.substr(start, end == std::string_view::npos ? end : end - start));
+      write_value(whole.substr(start, end == std::string_view::npos ? end : end - start));
       if (end == std::string_view::npos) break;
       start = end + 1;
     }
   }
-  Json out = Json::array();
-  for (std::string_view v : values) {
-    v = TrimTrailing(v);
-    if (vr == "DS" || vr == "IS") v = TrimLeading(v);
-    if (v.empty()) {
-      out.push_back(nullptr);
-    } else if (vr == "PN") {
-      out.push_back(PersonNameJson(v));
-    } else if (vr == "IS") {
-      out.push_back(IntegerStringJson(v));
-    } else if (vr == "DS") {
-      out.push_back(DecimalStringJson(v));
-    } else {
-      out.push_back(std::string(v));
-    }
-  }
-  if (out.size() == 1 && out[0].is_null()) return nullptr;
-  return out;
+  out->EndArray();
 }
 
 DicomJsonWriter::DicomJsonWriter(const ParseLimits& limits, std::set<uint32_t> recorded_tags)
@@ -320,12 +436,10 @@ std::optional<CharsetDecoder> DicomJsonWriter::OwnCharset(DcmItem& item) {
 }
 
 void DicomJsonWriter::WriteItem(DcmItem& item, const CharsetDecoder& inherited,
-                                const std::string& path, int depth, Json* out) {
+                                const std::string& path, int depth, JsonTextWriter* out,
+                                std::vector<MemberSpan>* spans) {
   const std::optional<CharsetDecoder> own = OwnCharset(item);
   const CharsetDecoder& charset = own ? *own : inherited;
-  // Reserve first: pair<const string, Json> is copied, not moved, when the vector grows.
-  auto& members = out->get_ref<Json::object_t&>();
-  members.reserve(members.size() + item.card());
   // nextInContainer walks the list; getElement(i) would seek from the start each time.
   for (DcmObject* obj = item.nextInContainer(nullptr); obj != nullptr;
        obj = item.nextInContainer(obj)) {
@@ -333,62 +447,65 @@ void DicomJsonWriter::WriteItem(DcmItem& item, const CharsetDecoder& inherited,
     if (e == nullptr) continue;
     const uint32_t tag = TagOf(*e);
     if ((tag & 0xFFFF) == 0) continue;  // group length
-    AppendMember(out, TagKey(tag), ElementJson(*e, charset, path, depth));
+    const size_t begin = BeginMember(tag, out);
+    WriteElement(*e, charset, path, depth, out);
+    if (spans != nullptr) spans->push_back({tag, begin, out->size()});
   }
 }
 
-Json DicomJsonWriter::StringJson(uint32_t tag, std::string_view vr, std::string_view raw,
-                                 const CharsetDecoder& charset, int depth) {
+void DicomJsonWriter::WriteString(uint32_t tag, std::string_view vr, std::string_view raw,
+                                  const CharsetDecoder& charset, int depth, JsonTextWriter* out) {
+  const bool record = depth == 0 && recorded_tags_.contains(tag);
   std::string text;
-  Json values = StringValuesJson(vr, raw, charset, &text);
-  if (depth == 0 && recorded_tags_.contains(tag)) recorded_[tag] = std::move(text);
-  Json obj = Json::object();
-  obj["vr"] = std::string(vr);
-  if (!values.is_null()) obj["Value"] = std::move(values);
-  return obj;
+  BeginElement(vr, out);
+  WriteStringValues(vr, raw, charset, record ? &text : nullptr, out);
+  out->EndObject();
+  if (record) recorded_[tag] = std::move(text);
 }
 
-Json DicomJsonWriter::ElementJson(DcmElement& e, const CharsetDecoder& charset,
-                                  const std::string& path, int depth) {
+void DicomJsonWriter::WriteElement(DcmElement& e, const CharsetDecoder& charset,
+                                   const std::string& path, int depth, JsonTextWriter* out) {
   const uint32_t tag = TagOf(e);
-  const std::string tag_path = path + TagKey(tag);
   if (e.ident() == EVR_SQ) {
-    Json obj = Json::object();
-    obj["vr"] = "SQ";
+    BeginElement("SQ", out);
     auto* seq = dynamic_cast<DcmSequenceOfItems*>(&e);
-    if (seq == nullptr) return obj;
-    Json items = Json::array();
-    items.get_ref<Json::array_t&>().reserve(seq->card());
-    unsigned long index = 0;
-    for (DcmObject* obj = seq->nextInContainer(nullptr); obj != nullptr;
-         obj = seq->nextInContainer(obj), ++index) {
-      auto* item = dynamic_cast<DcmItem*>(obj);
-      Json item_json = Json::object();
-      if (item != nullptr) {
-        WriteItem(*item, charset, tag_path + "/" + std::to_string(index) + "/", depth + 1,
-                  &item_json);
+    if (seq != nullptr && seq->card() > 0) {
+      const std::string tag_path = TagPath(path, tag);
+      out->Key("Value");
+      out->BeginArray();
+      unsigned long index = 0;
+      for (DcmObject* obj = seq->nextInContainer(nullptr); obj != nullptr;
+           obj = seq->nextInContainer(obj), ++index) {
+        out->BeginObject();
+        if (auto* item = dynamic_cast<DcmItem*>(obj); item != nullptr) {
+          WriteItem(*item, charset, absl::StrCat(tag_path, "/", index, "/"), depth + 1, out);
+        }
+        out->EndObject();
       }
-      items.push_back(std::move(item_json));
+      out->EndArray();
     }
-    if (!items.empty()) obj["Value"] = std::move(items);
-    return obj;
+    out->EndObject();
+    return;
   }
   const std::string vr = VrLabel(e);
-  if (IsStringVr(vr)) return StringJson(tag, vr, RawValue(e), charset, depth);
-  if (NumericSize(vr) != 0) return BinaryJson(tag, vr, NumericLittleEndian(e, vr), tag_path);
+  if (IsStringVr(vr)) return WriteString(tag, vr, RawValue(e), charset, depth, out);
+  if (NumericSize(vr) != 0) return WriteBinary(tag, vr, NumericLittleEndian(e, vr), path, out);
   // OB, OW, UN.
   if (vr == "UN" && ((tag >> 16) & 1) == 0) {
-    if (std::optional<Json> j = UnknownAsDictionaryVr(e, tag, charset, path, depth)) return *j;
+    if (WriteUnknownAsDictionaryVr(e, tag, charset, path, depth, out)) return;
   }
-  Json obj = Json::object();
-  obj["vr"] = vr;
-  if (e.getLengthField() == 0) return obj;
-  return BulkJson(vr, tag_path);
+  if (e.getLengthField() == 0) {
+    BeginElement(vr, out);
+    out->EndObject();
+    return;
+  }
+  WriteBulk(vr, TagPath(path, tag), out);
 }
 
-std::optional<Json> DicomJsonWriter::UnknownAsDictionaryVr(DcmElement& e, uint32_t tag,
-                                                           const CharsetDecoder& charset,
-                                                           const std::string& path, int depth) {
+bool DicomJsonWriter::WriteUnknownAsDictionaryVr(DcmElement& e, uint32_t tag,
+                                                 const CharsetDecoder& charset,
+                                                 const std::string& path, int depth,
+                                                 JsonTextWriter* out) {
   const DcmTagKey key(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xFFFF));
   DcmEVR dict_vr = EVR_UNKNOWN;
   {
@@ -398,24 +515,28 @@ std::optional<Json> DicomJsonWriter::UnknownAsDictionaryVr(DcmElement& e, uint32
     dcmDataDict.rdunlock();
   }
   const std::string vr = DcmVR(dict_vr).getVRName();
-  if (!IsKnownVr(vr) || vr == "UN") return std::nullopt;
-  const std::string tag_path = path + TagKey(tag);
+  if (!IsKnownVr(vr) || vr == "UN") return false;
   const std::string_view raw = RawValue(e);
   if (raw.empty()) {
-    Json obj = Json::object();
-    obj["vr"] = vr;
-    return obj;
+    BeginElement(vr, out);
+    out->EndObject();
+    return true;
   }
-  if (IsStringVr(vr)) return StringJson(tag, vr, raw, charset, depth);
+  if (IsStringVr(vr)) {
+    WriteString(tag, vr, raw, charset, depth, out);
+    return true;
+  }
   if (const size_t unit = NumericSize(vr); unit != 0) {
-    if (raw.size() % unit != 0) return std::nullopt;
-    return BinaryJson(tag, vr, raw, tag_path);
+    if (raw.size() % unit != 0) return false;
+    WriteBinary(tag, vr, raw, path, out);
+    return true;
   }
-  if (vr == "OB" || vr == "OW") return BulkJson(vr, tag_path);
-  if (vr != "SQ") return std::nullopt;
-  if (!ScanSequenceValue(raw, Encoding::kImplicitLittle, depth + 1, limits_).ok()) {
-    return std::nullopt;
+  if (vr == "OB" || vr == "OW") {
+    WriteBulk(vr, TagPath(path, tag), out);
+    return true;
   }
+  if (vr != "SQ") return false;
+  if (!ScanSequenceValue(raw, Encoding::kImplicitLittle, depth + 1, limits_).ok()) return false;
   // Re-read as an Implicit VR LE element: the dictionary makes it a sequence.
   std::string encoded;
   encoded.reserve(raw.size() + 8);
@@ -433,8 +554,9 @@ std::optional<Json> DicomJsonWriter::UnknownAsDictionaryVr(DcmElement& e, uint32
   const OFCondition c = holder.read(in, EXS_LittleEndianImplicit, EGL_noChange, DCM_MaxReadLength);
   holder.transferEnd();
   DcmElement* seq = holder.card() == 1 ? holder.getElement(0) : nullptr;
-  if (c.bad() || seq == nullptr || seq->ident() != EVR_SQ) return std::nullopt;
-  return ElementJson(*seq, charset, path, depth);
+  if (c.bad() || seq == nullptr || seq->ident() != EVR_SQ) return false;
+  WriteElement(*seq, charset, path, depth, out);
+  return true;
 }
 
 }  // namespace dicomstore::dicom

@@ -1,4 +1,5 @@
-// DICOM JSON (PS3.18 Annex F) of a DCMTK dataset, every string in UTF-8.
+// DICOM JSON (PS3.18 Annex F) of a DCMTK dataset, every string in UTF-8, written as compact
+// text (json_text_writer.h) without building a JSON document.
 //
 // Rules (where PS3.18 or the spec leave a choice, the choice is written here):
 //  - Keys are 8 upper-case hex digits in tag order; group length elements (gggg,0000) are
@@ -29,21 +30,29 @@
 #ifndef DICOMSTORE_DICOM_DICOM_JSON_WRITER_H_
 #define DICOMSTORE_DICOM_DICOM_JSON_WRITER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "common/proto_json.h"
 #include "dicom/charset_decoder.h"
 #include "dicom/instance_parser.h"
+#include "dicom/json_text_writer.h"
 
 class DcmItem;
 class DcmElement;
 
 namespace dicomstore::dicom {
+
+// Where one member (`"KEY":{...}`, no surrounding comma) lies in the written text.
+struct MemberSpan {
+  uint32_t tag;
+  size_t begin, end;
+};
 
 class DicomJsonWriter {
  public:
@@ -51,11 +60,12 @@ class DicomJsonWriter {
   // and '=' kept, trailing padding removed) is kept for RecordedText().
   DicomJsonWriter(const ParseLimits& limits, std::set<uint32_t> recorded_tags);
 
-  // Appends {key: element JSON} for every element of `item` (in tag order) to `out`,
-  // which must be a JSON object. `path` is the bulk data path prefix ("" for the dataset,
+  // Writes "KEY":{element JSON} for every element of `item` (in tag order) to `out`, which
+  // must be inside an object. `path` is the bulk data path prefix ("" for the dataset,
   // "00880200/0/" inside the first item of (0088,0200)); `depth` is 0 for the dataset.
+  // `spans`, when given, receives the place of each member written.
   void WriteItem(DcmItem& item, const CharsetDecoder& inherited, const std::string& path, int depth,
-                 Json* out);
+                 JsonTextWriter* out, std::vector<MemberSpan>* spans = nullptr);
 
   // The character set an item declares itself, if it has (0008,0005).
   static std::optional<CharsetDecoder> OwnCharset(DcmItem& item);
@@ -64,13 +74,14 @@ class DicomJsonWriter {
   std::string RecordedText(uint32_t tag) const;
 
  private:
-  Json ElementJson(DcmElement& element, const CharsetDecoder& charset, const std::string& path,
-                   int depth);
-  std::optional<Json> UnknownAsDictionaryVr(DcmElement& element, uint32_t tag,
-                                            const CharsetDecoder& charset,
-                                            const std::string& tag_path, int depth);
-  Json StringJson(uint32_t tag, std::string_view vr, std::string_view raw,
-                  const CharsetDecoder& charset, int depth);
+  // Each writes one element's JSON object (the member's value).
+  void WriteElement(DcmElement& element, const CharsetDecoder& charset, const std::string& path,
+                    int depth, JsonTextWriter* out);
+  // False, with nothing written, when the value does not read as the dictionary VR.
+  bool WriteUnknownAsDictionaryVr(DcmElement& element, uint32_t tag, const CharsetDecoder& charset,
+                                  const std::string& path, int depth, JsonTextWriter* out);
+  void WriteString(uint32_t tag, std::string_view vr, std::string_view raw,
+                   const CharsetDecoder& charset, int depth, JsonTextWriter* out);
 
   const ParseLimits limits_;
   std::set<uint32_t> recorded_tags_;
@@ -79,14 +90,14 @@ class DicomJsonWriter {
 
 // Helpers shared with the parser and tests.
 std::string TagKey(uint32_t tag);  // "0020000D"
-// Appends a member without the linear duplicate search of ordered_json::operator[]; keys
-// must be unique (they are tags of one item).
-void AppendMember(Json* object, std::string key, Json value);
+// Writes the key of the member for `tag` ("0020000D":) and returns where the member starts.
+size_t BeginMember(uint32_t tag, JsonTextWriter* out);
 
-// JSON of string values given the raw bytes and VR (see the rules above); null when the
-// element is empty. `text` receives the whole decoded, trimmed text.
-Json StringValuesJson(std::string_view vr, std::string_view raw, const CharsetDecoder& charset,
-                      std::string* text);
+// Writes the "Value" member (key and array) of a string element given its raw bytes and VR
+// (see the rules above); writes nothing when the element is empty. `text` receives the
+// whole decoded, trimmed text.
+void WriteStringValues(std::string_view vr, std::string_view raw, const CharsetDecoder& charset,
+                       std::string* text, JsonTextWriter* out);
 
 }  // namespace dicomstore::dicom
 

@@ -3,6 +3,7 @@
 #include "dicom/instance_parser.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -29,6 +30,7 @@
 #include "dicom/charset_decoder.h"
 #include "dicom/dataset_scanner.h"
 #include "dicom/dicom_json_writer.h"
+#include "dicom/json_text_writer.h"
 #include "dicom/part10_framing.h"
 
 namespace dicomstore::dicom {
@@ -95,44 +97,48 @@ absl::Status ReadDataset(std::string_view data, E_TransferSyntax xfer, bool stop
   return absl::OkStatus();
 }
 
-// First value of a numeric element in the JSON (IS or US...), 0 when absent or invalid.
-int64_t FirstInteger(const Json& dataset, uint32_t tag) {
-  auto it = dataset.find(TagKey(tag));
-  if (it == dataset.end()) return 0;
-  auto value = it->find("Value");
-  if (value == it->end() || !value->is_array() || value->empty()) return 0;
-  const Json& v = (*value)[0];
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    return u > static_cast<uint64_t>(INT64_MAX) ? 0 : static_cast<int64_t>(u);
-  }
-  return 0;
+// First value of a numeric element (IS or US...) from its member text, 0 when absent or
+// not an integer that fits int64 (a DS or FD double, a string such as IS "1A", null).
+int64_t FirstInteger(std::string_view text, const std::vector<MemberSpan>& members, uint32_t tag) {
+  const auto it = std::find_if(members.begin(), members.end(),
+                               [tag](const MemberSpan& m) { return m.tag == tag; });
+  if (it == members.end()) return 0;
+  const std::string_view member = text.substr(it->begin, it->end - it->begin);
+  constexpr std::string_view kValue = "\"Value\":[";
+  const size_t at = member.find(kValue);
+  if (at == std::string_view::npos) return 0;
+  const std::string_view rest = member.substr(at + kValue.size());
+  int64_t n = 0;
+  const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+  if (ec != std::errc() || ptr == rest.data() + rest.size()) return 0;
+  return *ptr == ',' || *ptr == ']' ? n : 0;
 }
 
-// Restores tag order (keys are 8 hex digits, so string order is tag order) if the
-// elements after the pixel data were out of order; keeps the first of duplicate keys.
-void SortMembers(Json* object) {
-  auto& members = object->get_ref<Json::object_t&>();
+// Restores tag order if the elements after the pixel data were out of order, keeping the
+// first of duplicate tags: the members are reassembled from their spans in `*json` (an
+// object holding exactly `*members`).
+void SortMembers(std::string* json, std::vector<MemberSpan>* members) {
   const bool sorted =
-      std::adjacent_find(members.begin(), members.end(), [](const auto& a, const auto& b) {
-        return a.first >= b.first;
-      }) == members.end();
+      std::adjacent_find(members->begin(), members->end(), [](const auto& a, const auto& b) {
+        return a.tag >= b.tag;
+      }) == members->end();
   if (sorted) return;
-  std::vector<std::pair<std::string, Json>> moved;
-  moved.reserve(members.size());
-  for (auto& [key, value] : members) moved.emplace_back(key, std::move(value));
-  std::stable_sort(moved.begin(), moved.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  Json result = Json::object();
-  result.get_ref<Json::object_t&>().reserve(moved.size());
-  std::string last_key;
-  for (auto& [key, value] : moved) {
-    if (!result.empty() && key == last_key) continue;
-    last_key = key;
-    AppendMember(&result, std::move(key), std::move(value));
+  std::stable_sort(members->begin(), members->end(),
+                   [](const auto& a, const auto& b) { return a.tag < b.tag; });
+  members->erase(std::unique(members->begin(), members->end(),
+                             [](const auto& a, const auto& b) { return a.tag == b.tag; }),
+                 members->end());
+  std::string result;
+  result.reserve(json->size());
+  result.push_back('{');
+  for (MemberSpan& m : *members) {
+    if (result.size() > 1) result.push_back(',');
+    const size_t begin = result.size();
+    result.append(*json, m.begin, m.end - m.begin);
+    m = {m.tag, begin, result.size()};
   }
-  *object = std::move(result);
+  result.push_back('}');
+  *json = std::move(result);
 }
 
 std::string FirstValue(std::string text) {
@@ -188,27 +194,34 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
                kPatientId, kStudyInstanceUid, kSeriesInstanceUid, kStudyId});
   const std::optional<CharsetDecoder> own_charset = DicomJsonWriter::OwnCharset(main);
   const CharsetDecoder charset = own_charset ? *own_charset : CharsetDecoder();
-  Json json = Json::object();
-  writer.WriteItem(main, charset, "", 0, &json);
+  JsonTextWriter out;
+  std::vector<MemberSpan> members;
+  out.BeginObject();
+  writer.WriteItem(main, charset, "", 0, &out, &members);
   const bool has_pixel_data =
       scan->has_pixel_data && (scan->pixel_encapsulated || scan->pixel_length > 0);
-  if (scan->has_pixel_data || have_tail) {
-    // Normally every tag here is above those of `main`; SortMembers repairs the order
-    // (keeping `main`'s element on a duplicate) when the tail says otherwise.
-    json.get_ref<Json::object_t&>().reserve(json.size() + 1 + (have_tail ? tail.card() : 0));
-    if (scan->has_pixel_data) {
-      Json pixel = Json::object();
-      pixel["vr"] = scan->pixel_vr;
-      if (has_pixel_data) pixel["BulkDataURI"] = BulkDataUri(TagKey(scan->pixel_tag));
-      AppendMember(&json, TagKey(scan->pixel_tag), std::move(pixel));
+  if (scan->has_pixel_data) {
+    const size_t begin = BeginMember(scan->pixel_tag, &out);
+    out.BeginObject();
+    out.Key("vr");
+    out.String(scan->pixel_vr);
+    if (has_pixel_data) {
+      out.Key("BulkDataURI");
+      out.String(BulkDataUri(TagKey(scan->pixel_tag)));
     }
-    if (have_tail) {
-      // A separate writer: the tail never supplies the identity or QIDO keys.
-      DicomJsonWriter tail_writer(limits, {});
-      tail_writer.WriteItem(tail, charset, "", 0, &json);
-    }
-    SortMembers(&json);
+    out.EndObject();
+    members.push_back({scan->pixel_tag, begin, out.size()});
   }
+  if (have_tail) {
+    // A separate writer: the tail never supplies the identity or QIDO keys.
+    DicomJsonWriter tail_writer(limits, {});
+    tail_writer.WriteItem(tail, charset, "", 0, &out, &members);
+  }
+  out.EndObject();
+  std::string json = out.Take();
+  // Normally every tag after `main` is above those of `main`; SortMembers repairs the
+  // order (keeping `main`'s element on a duplicate) when the tail says otherwise.
+  SortMembers(&json, &members);
 
   ParsedInstance p;
   p.study_uid = FirstValue(writer.RecordedText(kStudyInstanceUid));
@@ -222,7 +235,8 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
   if (p.sop_class_uid.empty()) missing.push_back("SOPClassUID");
   if (!missing.empty()) {
     if (framing->media_storage_sop_class == kMediaStorageDirectoryClass ||
-        json.contains(TagKey(kDirectoryRecordSequence))) {
+        std::any_of(members.begin(), members.end(),
+                    [](const MemberSpan& m) { return m.tag == kDirectoryRecordSequence; })) {
       return absl::InvalidArgumentError(
           "a DICOMDIR (Media Storage Directory) is not a storable instance");
     }
@@ -240,14 +254,14 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
   p.study_description = writer.RecordedText(kStudyDescription);
   p.modality = FirstValue(writer.RecordedText(kModality));
   p.series_description = writer.RecordedText(kSeriesDescription);
-  p.series_number = FirstInteger(json, kSeriesNumber);
-  p.instance_number = FirstInteger(json, kInstanceNumber);
+  p.series_number = FirstInteger(json, members, kSeriesNumber);
+  p.instance_number = FirstInteger(json, members, kInstanceNumber);
   p.has_pixel_data = has_pixel_data;
-  const int64_t frames = FirstInteger(json, kNumberOfFrames);
+  const int64_t frames = FirstInteger(json, members, kNumberOfFrames);
   p.number_of_frames = frames > 0 ? frames : (has_pixel_data ? 1 : 0);
-  p.rows = FirstInteger(json, kRows);
-  p.columns = FirstInteger(json, kColumns);
-  p.bits_allocated = FirstInteger(json, kBitsAllocated);
+  p.rows = FirstInteger(json, members, kRows);
+  p.columns = FirstInteger(json, members, kColumns);
+  p.bits_allocated = FirstInteger(json, members, kBitsAllocated);
   p.json = std::move(json);
   return p;
 }

@@ -29,7 +29,6 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "common/proto_json.h"
 
 namespace dicomstore::dicom {
 
@@ -66,14 +65,15 @@ struct ParsedInstance {
   int64_t rows = 0, columns = 0, bits_allocated = 0;
   bool has_pixel_data = false;  // top-level (7FE0,0008/0009/0010), non-empty
 
-  // The whole dataset (File Meta and group lengths excluded) as a DICOM JSON object (not
-  // an array), keys in tag order. Bulk data elements (Google's definition, spec §10.4: any pixel
-  // data, any OB/OW/UN, OD/OF/OL/OV over 2 KiB, AT/FD/FL/UL/US/SV/UV with VM > 512) carry
-  // "BulkDataURI": "bulkdata/<tag path>" — relative to the instance URL, where the tag path
-  // is the 8-hex-digit tag, with "/<item index>/<tag>" steps for elements inside
-  // sequences, e.g. "bulkdata/7FE00010" or "bulkdata/00880200/0/7FE00010". The service
-  // makes them absolute when answering.
-  Json json;
+  // The whole dataset (File Meta and group lengths excluded) as the text of a DICOM JSON
+  // object (not an array): compact (no white space between tokens), valid UTF-8, keys in
+  // tag order; json_text_writer.h gives the exact text form. Bulk data elements (Google's
+  // definition, spec §10.4: any pixel data, any OB/OW/UN, OD/OF/OL/OV over 2 KiB,
+  // AT/FD/FL/UL/US/SV/UV with VM > 512) carry "BulkDataURI": "bulkdata/<tag path>" —
+  // relative to the instance URL, where the tag path is the 8-hex-digit tag, with
+  // "/<item index>/<tag>" steps for elements inside sequences, e.g. "bulkdata/7FE00010" or
+  // "bulkdata/00880200/0/7FE00010". The service makes them absolute when answering.
+  std::string json;
 };
 
 // One-time process setup: checks the data dictionary is loaded (refuses to run without

@@ -3,6 +3,7 @@
 #include <unicode/locid.h>
 #include <unicode/unistr.h>
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -10,19 +11,34 @@
 
 namespace dicomstore::dicom {
 
-Json PersonNameJson(std::string_view value) {
-  static constexpr const char* kGroups[] = {"Alphabetic", "Ideographic", "Phonetic"};
-  Json out = Json::object();
+std::array<std::string_view, 3> PersonNameGroups(std::string_view value) {
+  std::array<std::string_view, 3> groups;
   size_t start = 0;
   for (int g = 0; g < 3 && start <= value.size(); ++g) {
     size_t end = g < 2 ? value.find('=', start) : std::string_view::npos;
     if (end == std::string_view::npos) end = value.size();
-    const std::string_view group = value.substr(start, end - start);
-    if (!group.empty()) out[kGroups[g]] = std::string(group);
+    groups[g] = value.substr(start, end - start);
     start = end + 1;
   }
-  if (out.empty()) return nullptr;
-  return out;
+  return groups;
+}
+
+void WritePersonName(std::string_view value, JsonTextWriter* out) {
+  static constexpr std::string_view kNames[] = {"Alphabetic", "Ideographic", "Phonetic"};
+  const std::array<std::string_view, 3> groups = PersonNameGroups(value);
+  bool any = false;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].empty()) continue;
+    if (!any) out->BeginObject();
+    any = true;
+    out->Key(kNames[g]);
+    out->String(groups[g]);
+  }
+  if (any) {
+    out->EndObject();
+  } else {
+    out->Null();
+  }
 }
 
 std::string NormalizePersonNameForMatch(std::string_view utf8_name) {

@@ -4,9 +4,10 @@
 #ifndef DICOMSTORE_DICOM_PERSON_NAME_H_
 #define DICOMSTORE_DICOM_PERSON_NAME_H_
 
+#include <array>
 #include <string_view>
 
-#include "common/proto_json.h"
+#include "dicom/json_text_writer.h"
 
 namespace dicomstore::dicom {
 
@@ -14,8 +15,12 @@ namespace dicomstore::dicom {
 // split on '=' into the Alphabetic, Ideographic and Phonetic groups (at most 3; anything
 // after a third '=' stays in Phonetic), and empty groups are omitted — so a trailing '='
 // adds nothing, and "^^^^" stays {"Alphabetic": "^^^^"} as stored. A value with no
-// non-empty group is JSON null (an empty value, F.2.5).
-Json PersonNameJson(std::string_view value);
+// non-empty group is JSON null (an empty value, F.2.5). Written to `out` as one value.
+void WritePersonName(std::string_view value, JsonTextWriter* out);
+
+// The Alphabetic, Ideographic and Phonetic groups of `value` split as above ("" when
+// absent); all empty means the value is null.
+std::array<std::string_view, 3> PersonNameGroups(std::string_view value);
 
 }  // namespace dicomstore::dicom
 

@@ -1,6 +1,7 @@
 // STOW-RS (spec §10.2): one request's parts -> appended to a blob segment -> parse ->
 // validate -> one fdatasync -> group commit -> the Referenced/Failed SOP sequences of the
 // response.
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -8,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
+#include "common/dicom_tag.h"
+#include "common/json_members.h"
 #include "common/mapped_file.h"
 #include "dicom/instance_parser.h"
 #include "service/dicomweb_service.h"
@@ -20,14 +23,22 @@ namespace {
 // human-readable detail in its private FailureDetail attribute (spec §10.2).
 constexpr int kProcessingFailure = 0x0110;
 
-// Cuts the attributes kept for a level out of an instance's DICOM JSON.
-Json LevelJson(const Json& instance, QidoLevel level) {
-  Json out = Json::object();
-  for (uint32_t tag : StoredLevelAttributes(level)) {
-    std::string key = TagKey(tag);
-    auto it = instance.find(key);
-    if (it != instance.end()) out[key] = *it;
-  }
+// Cuts the attributes kept for a level out of an instance's DICOM JSON text (compact, keys
+// in tag order): their members are copied as they are, in tag order.
+std::string LevelJson(std::string_view instance, QidoLevel level) {
+  std::vector<uint32_t> tags = StoredLevelAttributes(level);
+  std::sort(tags.begin(), tags.end());
+  std::string out = "{";
+  ForEachJsonMember(instance, [&](std::string_view key, std::string_view raw) {
+    const std::optional<uint32_t> tag = ParseHexTag(key);
+    if (!tag) return true;
+    if (tags.empty() || *tag > tags.back()) return false;  // keys ascend: no more to keep
+    if (std::binary_search(tags.begin(), tags.end(), *tag)) {
+      absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", Av(key), "\":", Av(raw));
+    }
+    return true;
+  });
+  out.push_back('}');
   return out;
 }
 
@@ -208,9 +219,9 @@ StowRequest::PartResult StowRequest::ParsePart(const blobs::BlobRef& blob,
   rec.rows = parsed->rows;
   rec.columns = parsed->columns;
   rec.bits_allocated = parsed->bits_allocated;
-  rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy).dump();
-  rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries).dump();
-  rec.instance_json = parsed->json.dump(-1, ' ', false, Json::error_handler_t::replace);
+  rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy);
+  rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries);
+  rec.instance_json = std::move(parsed->json);
   rec.blob_key = blob.key;
   rec.size_bytes = static_cast<int64_t>(blob.location.size);
   rec.sha256_hex = blob.sha256_hex;

@@ -4,7 +4,9 @@
 
 #include <string>
 
+#include "common/proto_json.h"
 #include "dicom/dicom_json_writer.h"
+#include "dicom/json_text_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -14,6 +16,17 @@ namespace {
 std::string Decode(std::string_view charset, std::string_view bytes,
                    TextKind kind = TextKind::kPersonName) {
   return CharsetDecoder(charset).Decode(bytes, kind);
+}
+
+// The "Value" array WriteStringValues writes for an element (null when it writes none).
+Json StringValues(std::string_view vr, std::string_view raw, const CharsetDecoder& charset) {
+  JsonTextWriter out;
+  out.BeginObject();
+  std::string text;
+  WriteStringValues(vr, raw, charset, &text, &out);
+  out.EndObject();
+  const Json element = Json::parse(out.text());
+  return element.contains("Value") ? element.at("Value") : Json();
 }
 
 TEST(CharsetDecoderTest, AsciiPassesThrough) {
@@ -52,8 +65,7 @@ TEST(CharsetDecoderTest, WholeValueSets) {
 
 TEST(CharsetDecoderTest, Gb18030SecondByteBackslashIsNotADelimiter) {
   // 0x81 0x5C is one GB18030 character (U+4E57); the value delimiter comes after it.
-  std::string text;
-  Json values = StringValuesJson("LO", "\x81\x5c\\A", CharsetDecoder("GB18030"), &text);
+  Json values = StringValues("LO", "\x81\x5c\\A", CharsetDecoder("GB18030"));
   EXPECT_EQ(values, Json::parse(R"(["乗", "A"])"));
 }
 
@@ -69,9 +81,7 @@ TEST(CharsetDecoderTest, TwoByteModeKeepsDelimiterBytesInsideCharacters) {
   // "$^" is the JIS X 0208 code of ま: the 0x5E byte is not a PN component separator.
   EXPECT_EQ(Decode("\\ISO 2022 IR 87", "\x1b$B$^\x1b(B"), "ま");
   // Likewise 0x5C ('\') inside a two-byte character is not a value delimiter.
-  std::string text;
-  const Json values =
-      StringValuesJson("LO", "\x1b$B0\\\x1b(B", CharsetDecoder("\\ISO 2022 IR 87"), &text);
+  const Json values = StringValues("LO", "\x1b$B0\\\x1b(B", CharsetDecoder("\\ISO 2022 IR 87"));
   ASSERT_EQ(values.size(), 1u) << values.dump();
   EXPECT_EQ(values[0], "移");  // JIS 0x305C
 }

@@ -8,9 +8,11 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/proto_json.h"
 #include "dicom/instance_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -28,6 +30,26 @@ using ::testing::HasSubstr;
 using Row = std::map<std::string, std::string>;
 
 int64_t IntOrZero(const std::string& s) { return s.empty() ? 0 : std::stoll(s); }
+
+// Whether JSON text has white space between tokens (the stored text must be compact).
+bool HasSpaceBetweenTokens(std::string_view json) {
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      return true;
+    }
+  }
+  return false;
+}
 
 // Decisions for every file that has no MANIFEST-json (i.e. is not "valid" in the
 // manifest's strict sense). `accept` files must parse; the others must be refused with
@@ -129,9 +151,10 @@ TEST_F(CorpusTest, ValidFilesMatchManifestAndExpectedJson) {
     EXPECT_EQ(parsed->number_of_frames, IntOrZero(row.at("frames")));
     EXPECT_EQ(parsed->has_pixel_data, row.at("frames") != "0");
 
+    EXPECT_FALSE(HasSpaceBetweenTokens(parsed->json));
     // Every tag of the expected JSON, compared as (unordered) JSON values.
     const nlohmann::json expected = nlohmann::json::parse(ReadFile(json_path));
-    const nlohmann::json ours = nlohmann::json::parse(parsed->json.dump());
+    const nlohmann::json ours = nlohmann::json::parse(parsed->json);
     for (const auto& [key, value] : expected.items()) {
       SCOPED_TRACE(key);
       ASSERT_TRUE(ours.contains(key)) << "missing in our JSON";
@@ -141,7 +164,8 @@ TEST_F(CorpusTest, ValidFilesMatchManifestAndExpectedJson) {
     }
     // Keys are 8 upper-case hex digits in ascending order.
     std::string previous;
-    for (const auto& [key, value] : parsed->json.items()) {
+    const Json ordered = Json::parse(parsed->json);
+    for (const auto& [key, value] : ordered.items()) {
       EXPECT_EQ(key.size(), 8u);
       EXPECT_EQ(key.find_first_not_of("0123456789ABCDEF"), std::string::npos) << key;
       EXPECT_LT(previous, key);
@@ -180,7 +204,7 @@ TEST_F(CorpusTest, InvalidIsValueKeptAsString) {
   absl::StatusOr<ParsedInstance> parsed =
       ParseInstance(testing::CorpusFile("bad-invalid-is-value.dcm"));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->json.at("00280008"), Json::parse(R"({"vr":"IS","Value":["1A"]})"));
+  EXPECT_EQ(Json::parse(parsed->json).at("00280008"), Json::parse(R"({"vr":"IS","Value":["1A"]})"));
   EXPECT_EQ(parsed->number_of_frames, 1);
   EXPECT_TRUE(parsed->has_pixel_data);
 }

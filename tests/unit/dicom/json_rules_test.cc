@@ -1,8 +1,12 @@
 // DICOM JSON rules (dicom_json_writer.h), pixel data and tail handling, the ParsedInstance
 // fields, DateToInt and NormalizePersonNameForMatch — on hand-built datasets.
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
+#include "common/proto_json.h"
 #include "dicom/instance_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -35,7 +39,7 @@ class JsonRulesTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *std::move(r) : ParsedInstance{};
   }
-  static Json J(const char* text) { return Json::parse(text); }
+  static Json J(std::string_view text) { return Json::parse(text); }
   static DatasetBuilder Base() {
     DatasetBuilder ds;
     ds.Identity();
@@ -56,7 +60,7 @@ TEST_F(JsonRulesTest, StringValuesAreSplitAndTrimmed) {
   ds.String(0x0020, 0x0011, "IS", "+12");
   ds.String(0x0020, 0x0013, "IS", "1A");
   ds.String(0x0020, 0x0032, "DS", "abc\\1");
-  const Json j = Parse(ds).json;
+  const Json j = Json::parse(Parse(ds).json);
   EXPECT_EQ(j.at("00080008"), J(R"({"vr":"CS","Value":["ORIGINAL","PRIMARY",null,"AXIAL"]})"));
   EXPECT_EQ(j.at("00080018"), J(R"({"vr":"UI","Value":["1.2.3.4.5.6"]})"));  // NUL padding
   EXPECT_EQ(j.at("00080020"), J(R"({"vr":"DA","Value":["1999.05.24"]})"));
@@ -75,7 +79,7 @@ TEST_F(JsonRulesTest, PersonNameGroups) {
   ds.String(0x0008, 0x0090, "PN", "^^^^");
   ds.String(0x0010, 0x0010, "PN", "A^B=C^D=");
   ds.String(0x0010, 0x1001, "PN", "=C\\X^Y");
-  const Json j = Parse(ds).json;
+  const Json j = Json::parse(Parse(ds).json);
   EXPECT_EQ(j.at("00080090"), J(R"({"vr":"PN","Value":[{"Alphabetic":"^^^^"}]})"));
   EXPECT_EQ(j.at("00100010"),
             J(R"({"vr":"PN","Value":[{"Alphabetic":"A^B","Ideographic":"C^D"}]})"));
@@ -99,7 +103,7 @@ TEST_F(JsonRulesTest, BinaryValues) {
   ds.Element(0x0028, 0x3006, "US", std::string(513 * 2, '\0'));  // VM 513 -> bulk
   ds.Element(0x0042, 0x0011, "OB", "PDF!");
   ds.Element(0x0050, 0x0019, "OB", "");
-  const Json j = Parse(ds).json;
+  const Json j = Json::parse(Parse(ds).json);
   EXPECT_EQ(j.at("00181310"), J(R"({"vr":"US","Value":[1,65535]})"));
   EXPECT_EQ(j.at("00189219"), J(R"({"vr":"SS","Value":[-1]})"));
   EXPECT_EQ(j.at("00189087"), J(R"({"vr":"FD","Value":["NaN"]})"));
@@ -123,7 +127,7 @@ TEST_F(JsonRulesTest, SequencesNestAndCarryTheBulkDataPath) {
   ds.BeginItem().Element(0x0042, 0x0011, "OB", "DATA").EndItem();
   ds.EndSequence();
   ds.BeginSequence(0x0040, 0xA731).EndSequence();
-  const Json j = Parse(ds).json;
+  const Json j = Json::parse(Parse(ds).json);
   EXPECT_EQ(j.at("0040A730"), J(R"({"vr":"SQ","Value":[
       {"0040A160":{"vr":"UT","Value":["first"]}},
       {"00420011":{"vr":"OB","BulkDataURI":"bulkdata/0040A730/1/00420011"}}]})"));
@@ -141,7 +145,7 @@ TEST_F(JsonRulesTest, UnknownVrOnStandardTagsUsesTheDictionaryVr) {
   ds.Element(0x0018, 0x9087, "UN", "abcd");  // 4 bytes cannot be FD: stays UN
   ds.Element(0x0040, 0xA730, "UN", DefinedItem(inner.bytes()));
   const ParsedInstance p = Parse(ds);
-  const Json& j = p.json;
+  const Json j = Json::parse(p.json);
   EXPECT_EQ(j.at("00080050"), J(R"({"vr":"SH"})"));
   EXPECT_EQ(j.at("00091010"), J(R"({"vr":"UN","BulkDataURI":"bulkdata/00091010"})"));
   EXPECT_EQ(j.at("00100010"), J(R"({"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]})"));
@@ -162,9 +166,10 @@ TEST_F(JsonRulesTest, ItemCharacterSetOverridesTheDatasetOne) {
   ds.String(0x0040, 0xA160, "UT", "caf\xe9");
   ds.EndItem().EndSequence();
   const ParsedInstance p = Parse(ds);
-  EXPECT_EQ(p.json.at("00080005"), J(R"({"vr":"CS","Value":["ISO_IR 192"]})"));
-  EXPECT_EQ(p.json.at("00081030"), J(R"({"vr":"LO","Value":["café"]})"));
-  EXPECT_EQ(p.json.at("0040A730")["Value"][0].at("0040A160"), J(R"({"vr":"UT","Value":["café"]})"));
+  EXPECT_EQ(J(p.json).at("00080005"), J(R"({"vr":"CS","Value":["ISO_IR 192"]})"));
+  EXPECT_EQ(J(p.json).at("00081030"), J(R"({"vr":"LO","Value":["café"]})"));
+  EXPECT_EQ(J(p.json).at("0040A730")["Value"][0].at("0040A160"),
+            J(R"({"vr":"UT","Value":["café"]})"));
   EXPECT_EQ(p.study_description, "café");
 }
 
@@ -172,7 +177,7 @@ TEST_F(JsonRulesTest, GroupLengthsAreLeftOut) {
   DatasetBuilder ds;
   ds.Element(0x0008, 0x0000, "UL", Le(100, 4));
   ds.Identity();
-  const Json j = Parse(ds).json;
+  const Json j = Json::parse(Parse(ds).json);
   EXPECT_FALSE(j.contains("00080000"));
   EXPECT_TRUE(j.contains("00080016"));
 }
@@ -183,14 +188,14 @@ TEST_F(JsonRulesTest, NativePixelDataAndWhatFollowsIt) {
   ds.Element(0x7FE0, 0x0010, "OW", std::string(8, '\x7f'));
   ds.Element(0xFFFC, 0xFFFC, "OB", std::string(4, '\0'));
   const ParsedInstance p = Parse(ds);
-  EXPECT_EQ(p.json.at("7FE00010"), J(R"({"vr":"OW","BulkDataURI":"bulkdata/7FE00010"})"));
-  EXPECT_EQ(p.json.at("FFFCFFFC"), J(R"({"vr":"OB","BulkDataURI":"bulkdata/FFFCFFFC"})"));
+  EXPECT_EQ(J(p.json).at("7FE00010"), J(R"({"vr":"OW","BulkDataURI":"bulkdata/7FE00010"})"));
+  EXPECT_EQ(J(p.json).at("FFFCFFFC"), J(R"({"vr":"OB","BulkDataURI":"bulkdata/FFFCFFFC"})"));
   EXPECT_TRUE(p.has_pixel_data);
   EXPECT_EQ(p.number_of_frames, 1);
   EXPECT_EQ(p.rows, 2);
   EXPECT_EQ(p.columns, 2);
   EXPECT_EQ(p.bits_allocated, 16);
-  EXPECT_EQ(p.json.back(), p.json.at("FFFCFFFC"));
+  EXPECT_EQ(J(p.json).back(), J(p.json).at("FFFCFFFC"));
 }
 
 TEST_F(JsonRulesTest, GarbageAfterPixelDataIsIgnored) {
@@ -199,7 +204,7 @@ TEST_F(JsonRulesTest, GarbageAfterPixelDataIsIgnored) {
   ds.Raw("\x01\x02\x03");
   const ParsedInstance p = Parse(ds);
   EXPECT_TRUE(p.has_pixel_data);
-  EXPECT_EQ(p.json.back(), p.json.at("7FE00010"));
+  EXPECT_EQ(J(p.json).back(), J(p.json).at("7FE00010"));
 }
 
 TEST_F(JsonRulesTest, ElementsAfterPixelDataCannotReplaceEarlierOnes) {
@@ -208,12 +213,32 @@ TEST_F(JsonRulesTest, ElementsAfterPixelDataCannotReplaceEarlierOnes) {
   ds.String(0x0020, 0x000D, "UI", "9.9.9");  // out of order, after the pixel data
   const ParsedInstance p = Parse(ds);
   EXPECT_EQ(p.study_uid, "1.2.3.4");
-  EXPECT_EQ(p.json.at("0020000D"), J(R"({"vr":"UI","Value":["1.2.3.4"]})"));
+  EXPECT_EQ(J(p.json).at("0020000D"), J(R"({"vr":"UI","Value":["1.2.3.4"]})"));
   std::string previous;
-  for (const auto& [key, value] : p.json.items()) {
+  const Json j = J(p.json);
+  for (const auto& [key, value] : j.items()) {
     EXPECT_LT(previous, key);
     previous = key;
   }
+}
+
+TEST_F(JsonRulesTest, ElementsAfterPixelDataAreSortedIntoPlace) {
+  DatasetBuilder ds = Base();
+  ds.Us(0x0028, 0x0011, 3);
+  ds.Element(0x7FE0, 0x0010, "OW", std::string(8, '\x7f'));
+  ds.Us(0x0028, 0x0010, 7);  // out of order, after the pixel data
+  ds.Element(0xFFFC, 0xFFFC, "OB", std::string(4, '\0'));
+  const ParsedInstance p = Parse(ds);
+  EXPECT_EQ(p.rows, 7);
+  EXPECT_EQ(p.columns, 3);
+  EXPECT_EQ(p.json, R"({"00080016":{"vr":"UI","Value":["1.2.840.10008.5.1.4.1.1.7"]},)"
+                    R"("00080018":{"vr":"UI","Value":["1.2.3.4.5.6"]},)"
+                    R"("0020000D":{"vr":"UI","Value":["1.2.3.4"]},)"
+                    R"("0020000E":{"vr":"UI","Value":["1.2.3.4.5"]},)"
+                    R"("00280010":{"vr":"US","Value":[7]},)"
+                    R"("00280011":{"vr":"US","Value":[3]},)"
+                    R"("7FE00010":{"vr":"OW","BulkDataURI":"bulkdata/7FE00010"},)"
+                    R"("FFFCFFFC":{"vr":"OB","BulkDataURI":"bulkdata/FFFCFFFC"}})");
 }
 
 TEST_F(JsonRulesTest, TruncatedPixelDataIsRefused) {
@@ -234,7 +259,7 @@ TEST_F(JsonRulesTest, EncapsulatedPixelData) {
   absl::StatusOr<ParsedInstance> r =
       ParseInstance(DatasetBuilder::Part10(ds.bytes(), "1.2.840.10008.1.2.4.50"));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->json.at("7FE00010"), J(R"({"vr":"OB","BulkDataURI":"bulkdata/7FE00010"})"));
+  EXPECT_EQ(J(r->json).at("7FE00010"), J(R"({"vr":"OB","BulkDataURI":"bulkdata/7FE00010"})"));
   EXPECT_EQ(r->number_of_frames, 3);
   EXPECT_EQ(r->transfer_syntax_uid, "1.2.840.10008.1.2.4.50");
 
@@ -252,7 +277,7 @@ TEST_F(JsonRulesTest, RawImplicitDatasetIsAccepted) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->transfer_syntax_uid, "1.2.840.10008.1.2");
   EXPECT_EQ(r->patient_name, "Raw^Dataset");
-  EXPECT_EQ(r->json.at("00100010"), J(R"({"vr":"PN","Value":[{"Alphabetic":"Raw^Dataset"}]})"));
+  EXPECT_EQ(J(r->json).at("00100010"), J(R"({"vr":"PN","Value":[{"Alphabetic":"Raw^Dataset"}]})"));
 }
 
 TEST_F(JsonRulesTest, MissingUidsAreNamed) {
@@ -302,6 +327,70 @@ TEST_F(JsonRulesTest, QidoKeys) {
   EXPECT_EQ(p.instance_number, 0);
   EXPECT_FALSE(p.has_pixel_data);
   EXPECT_EQ(p.number_of_frames, 0);
+}
+
+TEST_F(JsonRulesTest, TextIsCompactAndExact) {
+  DatasetBuilder ds;
+  ds.String(0x0008, 0x0005, "CS", "ISO_IR 192");
+  ds.String(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7");
+  ds.String(0x0008, 0x0018, "UI", "1.2.3.4.5.6");
+  ds.Element(0x0008, 0x0050, "SH", "");
+  ds.String(0x0008, 0x1030, "LO", "caf\xc3\xa9 \"q\"");
+  ds.String(0x0010, 0x21B0, "LT", "a\\b\x01\tc");
+  ds.String(0x0018, 0x0050, "DS", "2\\-0\\1e20\\.5");
+  ds.Element(0x0018, 0x9087, "FD", Le(0x7FF8000000000000ull, 8) + Le(0xFFF0000000000000ull, 8));
+  ds.Element(0x0018, 0x9219, "SS", Le(0x8000, 2));
+  ds.String(0x0020, 0x000D, "UI", "1.2.3.4");
+  ds.String(0x0020, 0x000E, "UI", "1.2.3.4.5");
+  ds.String(0x0020, 0x0013, "IS", "9223372036854775807\\-9223372036854775808\\9223372036854775808");
+  ds.Element(0x0020, 0x9057, "UL", Le(0xFFFFFFFF, 4));
+  ds.Element(0x0028, 0x0008, "IS", "");
+  ds.BeginSequence(0x0040, 0xA730);
+  ds.BeginItem().String(0x0040, 0xA160, "UT", "x");
+  ds.BeginSequence(0x0040, 0xA730);
+  ds.BeginItem().Element(0x0042, 0x0011, "OB", "DATA").EndItem();
+  ds.EndSequence().EndItem();
+  ds.BeginItem().EndItem();
+  ds.EndSequence();
+  ds.BeginSequence(0x0040, 0xA731).EndSequence();
+  const std::string expected =
+      R"({"00080005":{"vr":"CS","Value":["ISO_IR 192"]},)"
+      R"("00080016":{"vr":"UI","Value":["1.2.840.10008.5.1.4.1.1.7"]},)"
+      R"("00080018":{"vr":"UI","Value":["1.2.3.4.5.6"]},)"
+      R"("00080050":{"vr":"SH"},)"
+      R"("00081030":{"vr":"LO","Value":["café \"q\""]},)"
+      R"("001021B0":{"vr":"LT","Value":["a\\b\u0001\tc"]},)"
+      R"("00180050":{"vr":"DS","Value":[2.0,-0.0,1e+20,0.5]},)"
+      R"("00189087":{"vr":"FD","Value":["NaN","-Infinity"]},)"
+      R"("00189219":{"vr":"SS","Value":[-32768]},)"
+      R"("0020000D":{"vr":"UI","Value":["1.2.3.4"]},)"
+      R"("0020000E":{"vr":"UI","Value":["1.2.3.4.5"]},)"
+      R"("00200013":{"vr":"IS","Value":)"
+      R"([9223372036854775807,-9223372036854775808,"9223372036854775808"]},)"
+      R"("00209057":{"vr":"UL","Value":[4294967295]},)"
+      R"("00280008":{"vr":"IS"},)"
+      R"("0040A730":{"vr":"SQ","Value":[{"0040A160":{"vr":"UT","Value":["x"]},)"
+      R"("0040A730":{"vr":"SQ","Value":[{"00420011":{"vr":"OB",)"
+      R"("BulkDataURI":"bulkdata/0040A730/0/0040A730/0/00420011"}}]}},{}]},)"
+      R"("0040A731":{"vr":"SQ"}})";
+  const ParsedInstance p = Parse(ds);
+  EXPECT_EQ(p.json, expected);
+  // The text nlohmann would have written for the same document.
+  EXPECT_EQ(J(p.json).dump(), expected);
+  EXPECT_EQ(p.instance_number, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(p.number_of_frames, 0);
+}
+
+TEST_F(JsonRulesTest, InvalidUtf8InTextBecomesReplacementCharacters) {
+  DatasetBuilder ds;
+  ds.String(0x0008, 0x0005, "CS", "ISO_IR 192");
+  ds.Identity();
+  ds.String(0x0008, 0x1030, "LO", "a\xff\xc3");
+  ds.String(0x0010, 0x0010, "PN", "\xe2\x82^x");
+  const ParsedInstance p = Parse(ds);
+  const Json j = J(p.json);  // the strict parser refuses invalid UTF-8
+  EXPECT_EQ(j.at("00081030"), J(R"({"vr":"LO","Value":["a\ufffd\ufffd"]})"));
+  EXPECT_EQ(j.at("00100010"), J(R"({"vr":"PN","Value":[{"Alphabetic":"\ufffd^x"}]})"));
 }
 
 TEST(DateToIntTest, ValidAndInvalidDates) {
