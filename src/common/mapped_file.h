@@ -1,16 +1,13 @@
-// A read-only memory mapping of a whole file (POSIX mmap), so a freshly written upload can
-// be parsed without copying it into the heap. An empty file maps to an empty view.
+// A read-only memory mapping of a file or of a byte range of one (POSIX mmap), so a stored
+// instance or a freshly written upload can be parsed without copying it into the heap. An
+// empty file or range maps to an empty view.
 #ifndef DICOMSTORE_COMMON_MAPPED_FILE_H_
 #define DICOMSTORE_COMMON_MAPPED_FILE_H_
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,42 +17,27 @@ namespace dicomstore {
 
 class MappedFile {
  public:
-  static absl::StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return absl::InternalError("open " + path + ": " + std::strerror(errno));
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return absl::InternalError("stat " + path + ": " + std::strerror(err));
-    }
-    size_t size = static_cast<size_t>(st.st_size);
-    void* data = nullptr;
-    if (size > 0) {
-      data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (data == MAP_FAILED) {
-        int err = errno;
-        ::close(fd);
-        return absl::InternalError("mmap " + path + ": " + std::strerror(err));
-      }
-    }
-    ::close(fd);  // the mapping stays valid without the descriptor
-    return std::unique_ptr<MappedFile>(new MappedFile(data, size));
-  }
-  ~MappedFile() {
-    if (data_ != nullptr) ::munmap(data_, size_);
-  }
+  // The whole file.
+  static absl::StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  // `size` bytes from `offset` (any offset, not only page-aligned ones), e.g. one blob of a
+  // segment file. A range that does not lie within the file is refused with OUT_OF_RANGE.
+  static absl::StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path, uint64_t offset,
+                                                          uint64_t size);
+  ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
 
-  std::string_view view() const {
-    return data_ ? std::string_view(static_cast<const char*>(data_), size_) : std::string_view();
-  }
+  std::string_view view() const { return view_; }
 
  private:
-  MappedFile(void* data, size_t size) : data_(data), size_(size) {}
-  void* data_;
-  size_t size_;
+  // Both Opens: `size` empty = to the end of the file.
+  static absl::StatusOr<std::unique_ptr<MappedFile>> Map(const std::string& path, uint64_t offset,
+                                                         std::optional<uint64_t> size);
+  MappedFile(void* mapping, size_t mapping_size, std::string_view view)
+      : mapping_(mapping), mapping_size_(mapping_size), view_(view) {}
+  void* mapping_;  // null for an empty view
+  size_t mapping_size_;
+  std::string_view view_;  // inside the mapping: it starts at a page boundary, the view need not
 };
 
 }  // namespace dicomstore
