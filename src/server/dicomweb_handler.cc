@@ -274,6 +274,17 @@ absl::Status PixelStatus(const absl::Status& s) {
 }
 HttpResponse PixelError(const absl::Status& s) { return ErrorResponse(PixelStatus(s)); }
 
+// The stored bytes of an instance: `size` bytes at `offset` of `path`.
+absl::StatusOr<std::unique_ptr<MappedFile>> MapStored(const std::string& path, uint64_t offset,
+                                                      int64_t size) {
+  absl::StatusOr<std::unique_ptr<MappedFile>> mapped =
+      MappedFile::Open(path, offset, static_cast<uint64_t>(size));
+  // The index says the bytes are there: a file too short for them is lost data (500), not a
+  // request out of range (400).
+  if (absl::IsOutOfRange(mapped.status())) return absl::DataLossError(mapped.status().message());
+  return mapped;
+}
+
 }  // namespace
 
 std::string BaseUrl(const HttpRequest& request) {
@@ -440,12 +451,13 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       if (ts == "*" || ts == stored) {
         part.content_type = DicomPartType(stored);
         part.file_path = inst.path;
+        part.file_offset = inst.offset;
         part.file_size = static_cast<uint64_t>(inst.record.size_bytes);
       } else {
         part.content_type = DicomPartType(ts);
-        std::string file = inst.path;
-        part.produce = [file, ts]() -> absl::StatusOr<std::string> {
-          absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(file);
+        part.produce = [file = inst.path, offset = inst.offset, size = inst.record.size_bytes,
+                        ts]() -> absl::StatusOr<std::string> {
+          absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MapStored(file, offset, size);
           if (!mapped.ok()) return mapped.status();
           absl::StatusOr<std::string> out = dicom::TranscodeInstance((*mapped)->view(), ts);
           if (!out.ok()) return PixelStatus(out.status());
@@ -460,7 +472,8 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
       resp.headers.push_back({"Content-Type", part.content_type});
       if (!part.file_path.empty()) {
         resp.content_length = part.file_size;
-        resp.source = std::make_unique<FileSource>(part.file_path, part.file_size);
+        resp.source =
+            std::make_unique<FileSource>(part.file_path, part.file_offset, part.file_size);
       } else {
         absl::StatusOr<std::string> bytes = part.produce();
         if (!bytes.ok()) return ErrorResponse(bytes.status());
@@ -493,7 +506,9 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
   absl::StatusOr<std::vector<service::InstanceToSend>> one =
       service_->Instances(path.store_name, *study, series, sop);
   if (!one.ok()) return ErrorResponse(one.status());
-  absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(one->front().path);
+  const service::InstanceToSend& stored_instance = one->front();
+  absl::StatusOr<std::unique_ptr<MappedFile>> mapped =
+      MapStored(stored_instance.path, stored_instance.offset, stored_instance.record.size_bytes);
   if (!mapped.ok()) return ErrorResponse(mapped.status());
   std::string_view bytes = (*mapped)->view();
 

@@ -76,7 +76,8 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct InstanceToSend {
   index::InstanceRecord record;
-  std::string path;  // the blob file
+  std::string path;     // the blob file
+  uint64_t offset = 0;  // where the instance's bytes start in `path`
 };
 
 class DicomWebService {
