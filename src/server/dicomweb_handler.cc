@@ -274,6 +274,17 @@ absl::Status PixelStatus(const absl::Status& s) {
 }
 HttpResponse PixelError(const absl::Status& s) { return ErrorResponse(PixelStatus(s)); }
 
+// The stored bytes of an instance: `size` bytes at `offset` of `path`.
+absl::StatusOr<std::unique_ptr<MappedFile>> MapStored(const std::string& path, uint64_t offset,
+                                                      int64_t size) {
+  absl::StatusOr<std::unique_ptr<MappedFile>> mapped =
+      MappedFile::Open(path, offset, static_cast<uint64_t>(size));
+  // The index says the bytes are there: a file too short for them is lost data (500), not a
+  // request out of range (400).
+  if (absl::IsOutOfRange(mapped.status())) return absl::DataLossError(mapped.status().message());
+  return mapped;
+}
+
 }  // namespace
 
 std::string BaseUrl(const HttpRequest& request) {
@@ -444,10 +455,9 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
         part.file_size = static_cast<uint64_t>(inst.record.size_bytes);
       } else {
         part.content_type = DicomPartType(ts);
-        std::string file = inst.path;
-        uint64_t offset = inst.offset, size = static_cast<uint64_t>(inst.record.size_bytes);
-        part.produce = [file, offset, size, ts]() -> absl::StatusOr<std::string> {
-          absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MappedFile::Open(file, offset, size);
+        part.produce = [file = inst.path, offset = inst.offset, size = inst.record.size_bytes,
+                        ts]() -> absl::StatusOr<std::string> {
+          absl::StatusOr<std::unique_ptr<MappedFile>> mapped = MapStored(file, offset, size);
           if (!mapped.ok()) return mapped.status();
           absl::StatusOr<std::string> out = dicom::TranscodeInstance((*mapped)->view(), ts);
           if (!out.ok()) return PixelStatus(out.status());
@@ -496,9 +506,9 @@ HttpResponse DicomWebHandler::Handle(const HttpRequest& request, const RequestTa
   absl::StatusOr<std::vector<service::InstanceToSend>> one =
       service_->Instances(path.store_name, *study, series, sop);
   if (!one.ok()) return ErrorResponse(one.status());
-  const service::InstanceToSend& stored = one->front();
+  const service::InstanceToSend& stored_instance = one->front();
   absl::StatusOr<std::unique_ptr<MappedFile>> mapped =
-      MappedFile::Open(stored.path, stored.offset, static_cast<uint64_t>(stored.record.size_bytes));
+      MapStored(stored_instance.path, stored_instance.offset, stored_instance.record.size_bytes);
   if (!mapped.ok()) return ErrorResponse(mapped.status());
   std::string_view bytes = (*mapped)->view();
 

@@ -7,18 +7,32 @@
 // the result is posted back to the connection's strand (see OnWorker). BodySink::Write is the
 // exception: it runs on the I/O thread because it is called per 64 KiB chunk and is meant to
 // be cheap, and a pool hop per chunk would double the cost of an upload.
+//
+// File ranges of response bodies (BodySource::NextPiece) are opened and sent on the I/O
+// thread with sendfile(2): no copy into user space and no pool hop per chunk, which is most
+// of the cost of retrieving large stored instances. Like a read, sendfile blocks on a file
+// whose pages are not cached; that is the price of not handing each chunk to a worker.
 #include "server/http_server.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/sendfile.h>
+#endif
 
 // Must precede Asio: Boost 1.74's awaitable.hpp uses std::exchange without including it.
 #include <utility>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -74,6 +88,13 @@ constexpr size_t kChunkSize = 64 << 10;
 // A streamed response is pulled from its source in batches of about this much: each batch
 // is one worker-pool hop and one socket write, so large retrieves want large batches.
 constexpr size_t kResponseBatch = 1 << 20;
+// File ranges per batch: they cost only their paths until sent, so many go in one pool hop.
+constexpr size_t kBatchFiles = 256;
+#if defined(__linux__)
+constexpr bool kSendfile = true;  // else bodies are always pulled through BodySource::Next
+#else
+constexpr bool kSendfile = false;
+#endif
 constexpr uint32_t kHeaderLimit = 64 << 10;
 // Largest body we read and discard to keep a connection alive after an immediate response;
 // beyond that closing is cheaper than reading.
@@ -142,12 +163,117 @@ struct RequestInfo {
   unsigned version = 11;
 };
 
-// A piece of a streamed response body.
+// A piece of a streamed response body: bytes, and file ranges to send between them.
 struct Batch {
   absl::Status status;
   std::string data;
+  // In body order; each is sent after data[0, first) and before the rest of `data`.
+  std::vector<std::pair<size_t, FileRange>> files;
+  uint64_t size = 0;  // of the data and the ranges
   bool end = false;
 };
+
+// An open file, closed with the object.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+absl::StatusOr<Fd> OpenForReading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("a file of the response body cannot be opened: ", std::strerror(errno)));
+  }
+  return Fd(fd);
+}
+
+// One non-blocking send of `count` bytes of `file` from `offset`: the bytes sent, 0 when the
+// file ends first, or -errno.
+ssize_t SendFileStep(int socket, int file, uint64_t offset, uint64_t count) {
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(count, SSIZE_MAX));
+#if defined(__linux__)
+  off_t position = static_cast<off_t>(offset);
+  const ssize_t n = ::sendfile(socket, file, &position, want);
+  if (n >= 0) return n;
+  if (errno != EINVAL && errno != ENOSYS) return -errno;
+#endif
+  // A file that cannot be spliced to a socket (EINVAL: e.g. some /proc files, FUSE): copy.
+  char buffer[64 << 10];
+  const ssize_t got =
+      ::pread(file, buffer, std::min(want, sizeof(buffer)), static_cast<off_t>(offset));
+  if (got <= 0) return got < 0 ? -errno : 0;
+  const ssize_t sent = ::send(socket, buffer, static_cast<size_t>(got), MSG_NOSIGNAL);
+  return sent < 0 ? -errno : sent;
+}
+
+// Waits until `socket` takes more bytes, for at most kIoTimeout; false on timeout or error.
+asio::awaitable<bool> WaitWritable(tcp::socket& socket) {
+  // Boost 1.74 has no per-operation cancellation: a timer on the connection's strand cancels
+  // the wait. `waiting` keeps a timer that fires just as the wait completes from cancelling
+  // whatever the connection does next.
+  auto waiting = std::make_shared<bool>(true);
+  asio::steady_timer timer(socket.get_executor(), kIoTimeout);
+  timer.async_wait([waiting, &socket](const beast::error_code& ec) {
+    if (!ec && *waiting) socket.cancel();
+  });
+  beast::error_code ec;
+  co_await socket.async_wait(tcp::socket::wait_write, Await(ec));
+  *waiting = false;
+  co_return !ec;
+}
+
+// Sends `size` bytes with `step(sent)`, one non-blocking send of what is left after `sent`
+// bytes (returning the bytes sent, 0 when there is nothing more to send, or -errno), waiting
+// for room in the socket buffer when it is full. False on errors, timeouts and an early 0.
+// `run` counts the bytes sent since the last wait: a client that keeps up would otherwise
+// keep the I/O thread from its other connections, so every kResponseBatch it yields.
+template <typename Step>
+asio::awaitable<bool> SendAll(tcp::socket& socket, uint64_t size, uint64_t* run, Step step) {
+  uint64_t sent = 0;
+  while (sent < size) {
+    const ssize_t n = step(sent);
+    if (n > 0) {
+      sent += static_cast<uint64_t>(n);
+      *run += static_cast<uint64_t>(n);
+      if (*run >= kResponseBatch) {
+        *run = 0;
+        co_await asio::post(socket.get_executor(), asio::use_awaitable);
+      }
+    } else if (n == -EAGAIN || n == -EWOULDBLOCK) {
+      *run = 0;
+      if (!co_await WaitWritable(socket)) co_return false;
+    } else if (n != -EINTR) {
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+// `more`: further body bytes follow at once, so the kernel may hold these back to fill a
+// segment with them (TCP_NODELAY would otherwise push a part header out on its own).
+asio::awaitable<bool> SendBytes(tcp::socket& socket, std::string_view bytes, bool more,
+                                uint64_t* run) {
+  const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+  co_return co_await SendAll(socket, bytes.size(), run, [&](uint64_t sent) -> ssize_t {
+    const ssize_t n =
+        ::send(socket.native_handle(), bytes.data() + sent, bytes.size() - sent, flags);
+    return n < 0 ? -errno : n;
+  });
+}
 
 class ServerImpl final : public HttpServer {
  public:
@@ -180,6 +306,10 @@ class ServerImpl final : public HttpServer {
   // Writes `response`; returns whether the connection may be kept (false on any error).
   asio::awaitable<bool> Send(Connection& c, Exchange& x, HttpResponse response, RequestInfo info,
                              bool keep);
+  // Writes a batch with file ranges straight to the socket (after the head). `first` is the
+  // open file of the batch's first range, if already opened. `run` counts the bytes sent since
+  // the connection last let others run (see SendAll).
+  asio::awaitable<bool> SendPieces(Connection& c, const Batch& batch, Fd first, uint64_t* run);
   asio::awaitable<void> Linger(Connection& c);
 
   // Runs `fn` on the worker pool and resumes the calling coroutine on its own executor (the
@@ -208,7 +338,8 @@ class ServerImpl final : public HttpServer {
   template <typename Fn>
   HttpResponse Guard(Fn&& fn);
   static absl::Status CallWrite(BodySink* sink, std::string_view chunk);
-  static Batch Pull(BodySource* source);
+  // The next batch of a body: through NextPiece when `with_files`, else through Next.
+  static Batch Pull(BodySource* source, bool with_files);
 
   void CloseConnections(bool idle_only);
   void Unregister(const std::shared_ptr<Connection>& conn);
@@ -276,6 +407,12 @@ void ServerImpl::Run() {
   const int n = std::max(1, options_.io_threads);
   for (int i = 0; i < n; ++i) {
     io_threads_.emplace_back([this] {
+      // sendfile(2) has no MSG_NOSIGNAL: with SIGPIPE blocked in the threads that call it, a
+      // peer that went away is an EPIPE (the signal stays pending), not the end of the process.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
       for (;;) {
         try {
           ioc_.run();
@@ -509,14 +646,23 @@ asio::awaitable<bool> ServerImpl::Send(Connection& c, Exchange& x, HttpResponse 
     if (!valid(response.status)) response.status = 500;
   }
 
-  // Pull the first piece before the head goes out: until then a failing source can still
-  // become a proper error response instead of a truncated body.
+  // File ranges go from file to socket only where the body goes out as it is: with a declared
+  // length (no chunk framing, not delimited by the close).
+  const bool with_files = kSendfile && response.content_length.has_value();
+  // Pull the first piece, and open its first file, before the head goes out: until then a
+  // failing source can still become a proper error response instead of a truncated body.
   Batch batch;
+  Fd first_file;
   if (response.source && !bodyless(response.status)) {
     BodySource* source = response.source.get();
-    batch = co_await OnWorker([source] { return Pull(source); });
-    if (!batch.status.ok()) {
-      const absl::Status status = batch.status;
+    batch = co_await OnWorker([source, with_files] { return Pull(source, with_files); });
+    absl::Status status = batch.status;
+    if (status.ok() && !batch.files.empty()) {
+      absl::StatusOr<Fd> file = OpenForReading(batch.files.front().second.path);
+      if (file.ok()) first_file = *std::move(file);
+      status = file.status();
+    }
+    if (!status.ok()) {
       response = co_await OnWorker([&] { return CallError(status); });
       response.source.reset();
       if (!valid(response.status)) response.status = 500;
@@ -570,25 +716,61 @@ asio::awaitable<bool> ServerImpl::Send(Connection& c, Exchange& x, HttpResponse 
 
   BodySource* source = response.source.get();
   const std::optional<uint64_t> length = response.content_length;
+  uint64_t run = 0;
+  if (with_files) {
+    // The serializer writes the head only; the body bytes go to the socket as they are.
+    co_await http::async_write_header(c.stream, sr, Await(ec));
+    if (ec) co_return false;
+  }
   for (;;) {
     // A source that disagrees with its declared length would desynchronize the connection.
-    if (length && (batch.data.size() > *length - x.bytes ||
-                   (batch.end && x.bytes + batch.data.size() != *length))) {
+    if (length &&
+        (batch.size > *length - x.bytes || (batch.end && x.bytes + batch.size != *length))) {
       co_return false;
     }
-    body.data = batch.data.empty() ? nullptr : batch.data.data();
-    body.size = batch.data.size();
-    body.more = !batch.end;
-    c.stream.expires_after(kIoTimeout);
-    co_await http::async_write(c.stream, sr, Await(ec));
-    if (ec == http::error::need_buffer) ec = {};  // the serializer wants the next piece
-    if (ec) co_return false;
-    x.bytes += batch.data.size();
+    if (with_files) {
+      if (!co_await SendPieces(c, batch, std::move(first_file), &run)) co_return false;
+    } else {
+      body.data = batch.data.empty() ? nullptr : batch.data.data();
+      body.size = batch.data.size();
+      body.more = !batch.end;
+      c.stream.expires_after(kIoTimeout);
+      co_await http::async_write(c.stream, sr, Await(ec));
+      if (ec == http::error::need_buffer) ec = {};  // the serializer wants the next piece
+      if (ec) co_return false;
+    }
+    x.bytes += batch.size;
     if (batch.end) break;
-    batch = co_await OnWorker([source] { return Pull(source); });
+    batch = co_await OnWorker([source, with_files] { return Pull(source, with_files); });
     if (!batch.status.ok()) co_return false;  // head is out: all we can do is abort
   }
   co_return keep;
+}
+
+asio::awaitable<bool> ServerImpl::SendPieces(Connection& c, const Batch& batch, Fd first,
+                                             uint64_t* run) {
+  tcp::socket& socket = c.stream.socket();
+  beast::error_code ec;
+  socket.native_non_blocking(true, ec);  // Asio's async operations already made it so
+  if (ec) co_return false;
+  const std::string_view data = batch.data;
+  size_t at = 0;
+  for (const auto& [end, range] : batch.files) {
+    if (!co_await SendBytes(socket, data.substr(at, end - at), true, run)) co_return false;
+    at = end;
+    Fd file = std::move(first);  // only set for the body's first range
+    if (file.get() < 0) {
+      absl::StatusOr<Fd> opened = OpenForReading(range.path);
+      if (!opened.ok()) co_return false;
+      file = *std::move(opened);
+    }
+    const bool sent = co_await SendAll(socket, range.size, run, [&](uint64_t done) {
+      return SendFileStep(socket.native_handle(), file.get(), range.offset + done,
+                          range.size - done);
+    });
+    if (!sent) co_return false;
+  }
+  co_return co_await SendBytes(socket, data.substr(at), false, run);
 }
 
 asio::awaitable<void> ServerImpl::Linger(Connection& c) {
@@ -655,13 +837,15 @@ absl::Status ServerImpl::CallWrite(BodySink* sink, std::string_view chunk) {
   }
 }
 
-Batch ServerImpl::Pull(BodySource* source) {
+Batch ServerImpl::Pull(BodySource* source, bool with_files) {
   Batch batch;
   try {
     // Coalesce small pieces so that each pool hop and write carries a useful amount.
-    batch.data.reserve(kResponseBatch);
-    while (batch.data.size() < kResponseBatch) {
-      absl::StatusOr<bool> more = source->Next(&batch.data);
+    if (!with_files) batch.data.reserve(kResponseBatch);
+    while (batch.data.size() < kResponseBatch && batch.files.size() < kBatchFiles) {
+      std::optional<FileRange> file;
+      absl::StatusOr<bool> more =
+          with_files ? source->NextPiece(&batch.data, &file) : source->Next(&batch.data);
       if (!more.ok()) {
         batch.status = more.status();
         break;
@@ -670,7 +854,12 @@ Batch ServerImpl::Pull(BodySource* source) {
         batch.end = true;
         break;
       }
+      if (file && file->size > 0) {
+        batch.size += file->size;
+        batch.files.emplace_back(batch.data.size(), *std::move(file));
+      }
     }
+    batch.size += batch.data.size();
   } catch (const std::exception& e) {
     batch.status = absl::InternalError(absl::StrCat("body source failed: ", e.what()));
   } catch (...) {

@@ -6,8 +6,9 @@
 //
 // Request bodies are either buffered (up to the limit the handler chooses after seeing the
 // head) or streamed into a `BodySink` the handler provides; response bodies are either a
-// string or pulled chunk by chunk from a `BodySource`. Handlers run on a worker pool, never
-// on the I/O threads, so a slow handler does not stall other connections.
+// string or pulled chunk by chunk from a `BodySource`, whose file ranges may go from the file
+// to the socket without passing through user space. Handlers run on a worker pool, never on
+// the I/O threads, so a slow handler does not stall other connections.
 #ifndef DICOMSTORE_SERVER_HTTP_SERVER_H_
 #define DICOMSTORE_SERVER_HTTP_SERVER_H_
 
@@ -57,23 +58,41 @@ class BodySink {
   virtual HttpResponse Fail(const absl::Status& status) = 0;
 };
 
+// A byte range of a file, as a piece of a response body.
+struct FileRange {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
 // Produces a response body chunk by chunk. Next appends the next chunk to `out` and returns
 // true, or returns false at the end. The transport pulls the first chunk(s) before sending
 // the head, so an error there becomes `HttpHandler::Error(status)`'s response; an error after
 // the head was sent aborts the connection (the client sees a truncated body). A source that
 // produces more or less than a declared `content_length` also aborts the connection.
+//
+// A source whose body is mostly stored files can leave their bytes to the transport:
+// NextPiece is Next where a piece may end in a file range (`*file`, after the bytes appended
+// to `out`) that the transport sends itself, from the file to the socket with sendfile(2),
+// instead of the source reading it into `out`. The transport uses NextPiece only for bodies
+// with a declared `content_length` (Next otherwise, never both on one source). It opens the
+// files one at a time, when their turn comes; a file that cannot be opened or is shorter than
+// its range fails like a source error (the first piece's file is opened before the head).
 class BodySource {
  public:
   virtual ~BodySource() = default;
   virtual absl::StatusOr<bool> Next(std::string* out) = 0;
+  virtual absl::StatusOr<bool> NextPiece(std::string* out, std::optional<FileRange>* /*file*/) {
+    return Next(out);
+  }
 };
 
 struct HttpResponse {
   int status = 200;
   std::vector<HttpHeader> headers;         // Content-Length is set by the transport
   std::string body;                        // used when `source` is null
-  std::unique_ptr<BodySource> source;      // streamed (chunked) when set
-  std::optional<uint64_t> content_length;  // known length of `source`, if any
+  std::unique_ptr<BodySource> source;      // streamed when set
+  std::optional<uint64_t> content_length;  // of `source`; unknown = chunked (1.0: till close)
 };
 
 // What to do with a request body, decided from the head alone.

@@ -8,6 +8,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <mutex>
 #include <regex>
 #include <string>
@@ -18,6 +22,8 @@
 #include <boost/beast/http.hpp>
 
 #include "gtest/gtest.h"
+#include "server/multipart_source.h"
+#include "testing/temp_dir.h"
 
 namespace dicomstore::server {
 namespace {
@@ -151,6 +157,7 @@ class TestHandler : public HttpHandler {
       return Text(200, "slow done");
     }
     if (path == "/throw") throw std::runtime_error("boom");
+    if (path == "/custom" && custom) return custom();
     return Text(404, "not found");
   }
 
@@ -178,6 +185,7 @@ class TestHandler : public HttpHandler {
     return last_error_;
   }
 
+  std::function<HttpResponse()> custom;  // answers /custom; set before the requests
   std::atomic<int> sink_chunks{0};
   std::atomic<int> sink_fails{0};
   std::atomic<int> error_calls{0};
@@ -193,7 +201,11 @@ class TestHandler : public HttpHandler {
 // A blocking client on one connection.
 class Client {
  public:
-  explicit Client(uint16_t port) : socket_(ioc_) {
+  // A small `receive_buffer` keeps the server's socket buffer full while it sends.
+  explicit Client(uint16_t port, int receive_buffer = 0) : socket_(ioc_) {
+    socket_.open(tcp::v4());
+    if (receive_buffer > 0)
+      socket_.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     socket_.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
   }
 
@@ -218,6 +230,18 @@ class Client {
     parser.skip(head);
     http::read(socket_, buffer_, parser);
     return parser.release();
+  }
+
+  void ReadSome(char* data, size_t size) { socket_.read_some(asio::buffer(data, size)); }
+
+  // Reads one response that the server breaks off; returns how far it got.
+  beast::error_code ReadBroken(uint64_t* body_bytes) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(std::uint64_t{1} << 30);
+    beast::error_code ec;
+    http::read(socket_, buffer_, parser, ec);
+    *body_bytes = parser.get().body().size();
+    return ec;
   }
 
   Response Request(http::verb method, const std::string& target, std::string body = {},
@@ -581,19 +605,236 @@ TEST_F(HttpServerTest, StartFailsForUnknownHost) {
 
 TEST_F(HttpServerTest, AccessLogWritesOneLinePerRequest) {
   Start(/*access_log=*/true);
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   {
     Client client(port());
     EXPECT_EQ(client.Request(http::verb::get, "/hello?secret=1").body(), "hello");
     EXPECT_EQ(client.Request(http::verb::post, "/immediate", "x").result_int(), 404);
   }
   server_->Shutdown();  // the log line is written after the response; wait for it
-  const std::string log = testing::internal::GetCapturedStderr();
+  const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(std::regex_search(log, std::regex(R"(^127\.0\.0\.1 GET /hello 200 5 \d+\.\dms\n)")))
       << log;
   EXPECT_TRUE(
       std::regex_search(log, std::regex(R"(\n127\.0\.0\.1 POST /immediate 404 13 \d+\.\dms\n$)")))
       << log;
+}
+
+// A range of a file in the test's directory.
+struct Range {
+  uint64_t offset;
+  uint64_t size;
+  std::string file = "segment";
+};
+
+// Bodies with file ranges (stored instances): sent from the file with sendfile when the length
+// is declared, read through BodySource::Next otherwise.
+class FileBodyTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    HttpServerTest::SetUp();
+    segment_ = WriteFile("segment", 1 << 20);
+  }
+
+  // A file of `size` bytes that repeat nowhere (a misplaced range cannot match by chance).
+  std::string WriteFile(const std::string& name, size_t size) {
+    std::string content(size, '\0');
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < size; ++i) {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      content[i] = static_cast<char>(x);
+    }
+    std::ofstream(dir_.File(name), std::ios::binary) << content;
+    return content;
+  }
+
+  std::vector<OutgoingPart> Parts(const std::vector<Range>& ranges) {
+    std::vector<OutgoingPart> parts;
+    for (const Range& range : ranges) {
+      OutgoingPart part;
+      part.content_type = "application/dicom";
+      part.file_path = dir_.File(range.file);
+      part.file_offset = range.offset;
+      part.file_size = range.size;
+      parts.push_back(std::move(part));
+    }
+    return parts;
+  }
+
+  static HttpResponse Multipart(std::vector<OutgoingPart> parts, bool declare_length) {
+    auto source = std::make_unique<MultipartSource>("BND", std::move(parts));
+    HttpResponse response;
+    response.headers.push_back({"Content-Type", "multipart/related; boundary=BND"});
+    if (declare_length) response.content_length = source->KnownLength();
+    response.source = std::move(source);
+    return response;
+  }
+
+  // Serves the ranges of `content` (the file's bytes) as a multipart body on /custom.
+  std::string Serve(const std::vector<Range>& ranges, const std::string& content,
+                    bool declare_length) {
+    handler_.custom = [this, ranges, declare_length] {
+      return Multipart(Parts(ranges), declare_length);
+    };
+    std::string expected;
+    for (const Range& range : ranges) {
+      expected += "--BND\r\nContent-Type: application/dicom\r\n\r\n" +
+                  content.substr(range.offset, range.size) + "\r\n";
+    }
+    return expected + "--BND--\r\n";
+  }
+
+  testing::TempDir dir_;
+  std::string segment_;
+};
+
+// Several ranges of one file, unaligned, one of them twice, one empty.
+std::vector<Range> SomeRanges() {
+  return {{4097, 100}, {1, 5000}, {300001, 250000}, {700000, 0}, {4097, 100}};
+}
+
+TEST_F(FileBodyTest, RangesAtOffsetsInOneFileAreByteExact) {
+  const std::string expected = Serve(SomeRanges(), segment_, true);
+  Client client(port());
+  Response response = client.Request(http::verb::get, "/custom");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_FALSE(response.chunked());
+  EXPECT_EQ(response[http::field::content_length], std::to_string(expected.size()));
+  EXPECT_TRUE(response.body() == expected);
+  EXPECT_TRUE(response.keep_alive());
+  EXPECT_EQ(client.Request(http::verb::get, "/hello").body(), "hello");
+  EXPECT_TRUE(client.Request(http::verb::get, "/custom").body() == expected);
+}
+
+TEST_F(FileBodyTest, LargeRangeFillsTheSocketBuffer) {
+  // Far more than the socket buffers hold: the server has to wait for room, several times.
+  const std::string big = WriteFile("big", 24 << 20);
+  const std::string expected =
+      Serve({{12345, (24 << 20) - 12350, "big"}, {3, 10, "big"}}, big, true);
+  Client client(port(), 16 << 10);
+  Response response = client.Request(http::verb::get, "/custom");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response.body().size(), expected.size());
+  EXPECT_TRUE(response.body() == expected);
+  EXPECT_EQ(client.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, WholeFileSourceWithOffset) {
+  handler_.custom = [this] {
+    HttpResponse response;
+    response.content_length = 70000;
+    response.source = std::make_unique<FileSource>(dir_.File("segment"), 5, 70000);
+    return response;
+  };
+  Client client(port());
+  EXPECT_TRUE(client.Request(http::verb::get, "/custom").body() == segment_.substr(5, 70000));
+  EXPECT_EQ(client.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, WithoutDeclaredLengthTheBodyIsChunked) {
+  const std::string expected = Serve(SomeRanges(), segment_, false);
+  Client client(port());
+  Response response = client.Request(http::verb::get, "/custom");
+  EXPECT_TRUE(response.chunked());
+  EXPECT_TRUE(response.body() == expected);
+  EXPECT_EQ(client.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, Http10WithoutDeclaredLengthIsCloseDelimited) {
+  const std::string expected = Serve(SomeRanges(), segment_, false);
+  Client client(port());
+  client.Write("GET /custom HTTP/1.0\r\n\r\n");
+  Response response = client.Read();
+  EXPECT_FALSE(response.chunked());
+  EXPECT_TRUE(response.body() == expected);
+  EXPECT_TRUE(client.ClosedByServer());
+}
+
+TEST_F(FileBodyTest, Http10WithDeclaredLength) {
+  const std::string expected = Serve(SomeRanges(), segment_, true);
+  Client client(port());
+  client.Write("GET /custom HTTP/1.0\r\n\r\n");
+  Response response = client.Read();
+  EXPECT_EQ(response[http::field::content_length], std::to_string(expected.size()));
+  EXPECT_TRUE(response.body() == expected);
+  EXPECT_TRUE(client.ClosedByServer());
+}
+
+TEST_F(FileBodyTest, HeadSendsNoFileBytes) {
+  const std::string expected = Serve(SomeRanges(), segment_, true);
+  Client client(port());
+  Response head = client.Request(http::verb::head, "/custom");
+  EXPECT_EQ(head[http::field::content_length], std::to_string(expected.size()));
+  EXPECT_TRUE(head.body().empty());
+  EXPECT_EQ(client.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, MissingFirstFileBecomesErrorResponse) {
+  Serve({{0, 10, "gone"}, {0, 10}}, segment_, true);
+  Client client(port());
+  Response response = client.Request(http::verb::get, "/custom");
+  EXPECT_EQ(response.result_int(), 500);
+  EXPECT_NE(response.body().find("cannot be opened"), std::string::npos) << response.body();
+  EXPECT_EQ(client.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, MissingLaterFileAbortsTheConnection) {
+  const std::string expected = Serve({{0, 10}, {0, 10, "gone"}}, segment_, true);
+  Client client(port());
+  client.Send(http::verb::get, "/custom");
+  uint64_t received = 0;
+  EXPECT_TRUE(static_cast<bool>(client.ReadBroken(&received)));
+  EXPECT_LT(received, expected.size());
+  Client next(port());
+  EXPECT_EQ(next.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, FileTruncatedUnderTheServerAbortsTheConnection) {
+  // The index says 300,000 bytes at 200,000; by the time they are sent the file has less.
+  handler_.custom = [this] {
+    HttpResponse response = Multipart(Parts({{10, 1000}, {200000, 300000}}), true);
+    std::filesystem::resize_file(dir_.File("segment"), 250000);
+    return response;
+  };
+  Client client(port());
+  client.Send(http::verb::get, "/custom");
+  uint64_t received = 0;
+  EXPECT_TRUE(static_cast<bool>(client.ReadBroken(&received)));
+  EXPECT_LT(received, 1000u + 300000u);
+  Client next(port());
+  EXPECT_EQ(next.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, ClientGoneMidFileDoesNotStopTheServer) {
+  WriteFile("big", 24 << 20);
+  handler_.custom = [this] { return Multipart(Parts({{0, 24 << 20, "big"}}), true); };
+  {
+    Client client(port(), 16 << 10);
+    client.Send(http::verb::get, "/custom");
+    char some[1000];
+    client.ReadSome(some, sizeof(some));
+  }  // closed with most of the body unread
+  Client next(port());
+  EXPECT_EQ(next.Request(http::verb::get, "/hello").body(), "hello");
+}
+
+TEST_F(FileBodyTest, FileTheKernelCannotSpliceIsCopied) {
+  // sendfile(2) refuses (EINVAL) to read most /proc files; this process's command line is
+  // one whose content the test knows.
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  const std::string cmdline{std::istreambuf_iterator<char>(in), {}};
+  ASSERT_GT(cmdline.size(), 1u);
+  handler_.custom = [&] {
+    HttpResponse response;
+    response.content_length = cmdline.size() - 1;
+    response.source = std::make_unique<FileSource>("/proc/self/cmdline", 1, cmdline.size() - 1);
+    return response;
+  };
+  Client client(port());
+  EXPECT_EQ(client.Request(http::verb::get, "/custom").body(), cmdline.substr(1));
+  EXPECT_EQ(client.Request(http::verb::get, "/hello").body(), "hello");
 }
 
 }  // namespace
