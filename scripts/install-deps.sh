@@ -10,7 +10,7 @@ PACKAGES=(
   libboost-dev libsqlite3-dev sqlite3 libpq-dev
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libabsl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libicu-dev libedit-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev
+  libicu-dev libedit-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev libjemalloc-dev
   nodejs npm python3-pydicom curl
 )
 
