@@ -10,7 +10,6 @@ with a Content-Length, so the client does not hold 1 GB either.
               [--bytes 1e9] [--label L] [--out results.jsonl]
 """
 import argparse
-import datetime
 import http.client
 import json
 import os
@@ -20,7 +19,10 @@ import time
 import urllib.parse
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.environ.get("SHARED_BENCH", os.path.join(HERE, "..", "..", "shared", "bench")))
+import dicomweb_bench as dwb  # noqa: E402
 import synth  # noqa: E402
 
 
@@ -99,18 +101,13 @@ def main():
     done.set()
     th.join()
     after = proc_status(a.server_pid)
-    rec = dict(cmd="big_stow", label=a.label, request_bytes=length, instances=len(picks),
+    rec = dict(cmd="big_stow", request_bytes=length, instances=len(picks),
                status=status, stored=ok, failed=bad, error=err, seconds=round(wall, 3),
                mb_per_s=round(length / wall / 1e6, 1),
                server_rss_before_mb=round(before.get("VmRSS", 0), 1),
                server_rss_peak_mb=round(max(peak[0], after.get("VmRSS", 0)), 1),
-               server_vmhwm_mb=round(after.get("VmHWM", 0), 1),
-               ts=datetime.datetime.now().isoformat(timespec="seconds"))
-    line = json.dumps(rec)
-    print(line, flush=True)
-    if a.out:
-        with open(a.out, "a") as f:
-            f.write(line + "\n")
+               server_vmhwm_mb=round(after.get("VmHWM", 0), 1))
+    dwb.emit(a, rec)  # adds label and ts, prints, appends to --out
 
 
 if __name__ == "__main__":

@@ -16,17 +16,8 @@
 #   stow-large-b1c1   200 large instances, 1 per request, 1 client
 #   wado-large        60 whole-study retrieves (26 MB each) at 1 and 4 clients, + metadata
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-if [ "${NETNS:-1}" = 1 ] && [ -z "${IN_NETNS:-}" ]; then
-  exec unshare --net env IN_NETNS=1 bash "$0" "$@"
-fi
-[ -n "${IN_NETNS:-}" ] && ip link set lo up
-PY=/usr/bin/python3
-SHARED=$(cd "${SHARED_BENCH:-$ROOT/../shared/bench}" && pwd)
-export SHARED_BENCH=$SHARED
-BIN=$(realpath "${DICOMSTORE:-$ROOT/build/dicomstore}")
-CORPUS=${CORPUS:-/tmp/bench-corpus}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"   # HERE ROOT PY SHARED BIN CORPUS; netns
 RES=${RES:-/tmp/bench-results/profile}
 FREQ=${FREQ:-299}
 DIR=$(mktemp -d /tmp/dicomstore-prof.XXXXXX)

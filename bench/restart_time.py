@@ -11,14 +11,17 @@ The probe should touch the index, e.g. {dicomweb}/studies?limit=1 (a QIDO search
 "ready" means "answers searches", not just "accepts connections".
 """
 import argparse
-import datetime
 import http.client
-import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.environ.get("SHARED_BENCH", os.path.join(HERE, "..", "..", "shared", "bench")))
+import dicomweb_bench as dwb  # noqa: E402
 
 
 def alive(pid):
@@ -81,13 +84,9 @@ def main():
             raise SystemExit("server not ready after %.0f s" % a.timeout)
         time.sleep(0.002)
     ready_s = time.perf_counter() - t1
-    rec = dict(cmd="restart", label=a.label, signal=a.signal, stop_s=round(stop_s, 3), ready_s=round(ready_s, 3),
-               polls=polls, pid=p.pid, ts=datetime.datetime.now().isoformat(timespec="seconds"))
-    line = json.dumps(rec)
-    print(line, flush=True)
-    if a.out:
-        with open(a.out, "a") as f:
-            f.write(line + "\n")
+    rec = dict(cmd="restart", signal=a.signal, stop_s=round(stop_s, 3), ready_s=round(ready_s, 3),
+               polls=polls, pid=p.pid)
+    dwb.emit(a, rec)  # adds label and ts, prints, appends to --out
 
 
 if __name__ == "__main__":

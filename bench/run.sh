@@ -21,22 +21,9 @@
 # SHARED_BENCH (../shared/bench from the repo root), REPS (1; >1 = median of reps),
 # NETNS=0 to skip the private network namespace.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-# Everything runs inside a private network namespace that only has loopback: neither server
-# (Orthanc cannot bind to 127.0.0.1 only) is reachable from outside, and nothing we start can
-# reach out. Same approach as ../shared/bench/run_suite.sh.
-if [ "${NETNS:-1}" = 1 ] && [ -z "${IN_NETNS:-}" ]; then
-  exec unshare --net env IN_NETNS=1 bash "$0" "$@"
-fi
-[ -n "${IN_NETNS:-}" ] && ip link set lo up
-
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"   # HERE ROOT PY SHARED BIN CORPUS; netns
 MODE=${1:-full}
-PY=/usr/bin/python3                    # system python: has pydicom (the pyenv one does not)
-SHARED=$(cd "${SHARED_BENCH:-$ROOT/../shared/bench}" && pwd)
-export SHARED_BENCH=$SHARED             # qido.py imports dicomweb_bench.py from there
-BIN=$(realpath "${DICOMSTORE:-$ROOT/build/dicomstore}")
-CORPUS=${CORPUS:-/tmp/bench-corpus}
 RES=${RES:-/tmp/bench-results/$MODE}
 REPS=${REPS:-1}
 WORK=$(mktemp -d /tmp/dicomstore-bench.XXXXXX)   # server data dirs; removed at exit

@@ -10,18 +10,8 @@
 # 38 GB, which would not fit next to the store itself (~49 KB/instance) on a 64 GB disk.
 # The store needs INSTANCES x ~50 KB in $SCALE_DIR; the script checks free space first.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-if [ "${NETNS:-1}" = 1 ] && [ -z "${IN_NETNS:-}" ]; then   # private netns, loopback only
-  exec unshare --net env IN_NETNS=1 bash "$0" "$@"
-fi
-[ -n "${IN_NETNS:-}" ] && ip link set lo up
-
-PY=/usr/bin/python3
-SHARED=$(cd "${SHARED_BENCH:-$ROOT/../shared/bench}" && pwd)
-export SHARED_BENCH=$SHARED
-BIN=$(realpath "${DICOMSTORE:-$ROOT/build/dicomstore}")
-CORPUS=${CORPUS:-/tmp/bench-corpus}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"   # HERE ROOT PY SHARED BIN CORPUS; netns
 INSTANCES=${INSTANCES:-1000000}
 SCALE_DIR=${SCALE_DIR:-/tmp/bench-scale}
 RES=${RES:-/tmp/bench-results/scale}

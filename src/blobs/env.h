@@ -61,7 +61,6 @@ class Env {
   virtual absl::Status RemoveTree(const std::string& path) = 0;  // OK if already absent
   virtual absl::Status SyncDir(const std::string& path) = 0;
   virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) = 0;
-  virtual bool Exists(const std::string& path) = 0;
 };
 
 // The real POSIX file system. Thread-safe; lives for the whole process.

@@ -195,10 +195,6 @@ class PosixEnv : public Env {
     }
     return names;
   }
-  bool Exists(const std::string& path) override {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
-  }
 };
 
 }  // namespace

@@ -2,7 +2,6 @@
 // validate -> one fdatasync -> group commit -> the Referenced/Failed SOP sequences of the
 // response.
 #include <algorithm>
-#include <functional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -63,11 +62,14 @@ struct StowRequest::Part {
   // parsed without mapping the segment back.
   std::string bytes;
   bool bytes_complete = true;
-  // The parse of an ended part waits here until the next part begins (then it goes to a
-  // worker, running while the upload continues) or Finish runs it on the request's own
-  // thread: a one-part request needs no thread switch for it.
-  std::function<PartResult()> parse;
-  std::optional<blobs::BlobRef> parse_blob;  // freed if `parse` never runs
+  // An ended part waits here for its parse until the next part begins (then it goes to a
+  // worker, running while the upload continues) or Finish parses it on the request's own
+  // thread: a one-part request needs no thread switch for it. Freed if never parsed.
+  struct ToParse {
+    blobs::BlobRef blob;
+    std::optional<std::string> bytes;  // the whole part, when it was kept in memory
+  };
+  std::optional<ToParse> to_parse;
   std::future<PartResult> result;
 };
 
@@ -86,7 +88,7 @@ StowRequest::~StowRequest() {
   // Wait for part work still running and free every blob not committed. The writer goes
   // last: it drops a part cut short and hands its segment back.
   for (auto& part : parts_) {
-    if (part->parse_blob) FreeBlob(*part->parse_blob);
+    if (part->to_parse) FreeBlob(part->to_parse->blob);
     if (!part->result.valid()) continue;
     PartResult r = part->result.get();
     if (r.blob) FreeBlob(*r.blob);
@@ -99,11 +101,13 @@ void StowRequest::FreeBlob(const blobs::BlobRef& blob) {
 }
 
 void StowRequest::SubmitPendingParse() {
-  if (parts_.empty() || !parts_.back()->parse) return;
+  if (parts_.empty() || !parts_.back()->to_parse) return;
   Part& part = *parts_.back();
-  part.result = service_->workers_.Submit(std::move(part.parse));
-  part.parse = nullptr;
-  part.parse_blob.reset();
+  part.result = service_->workers_.Submit(
+      [input = *std::move(part.to_parse), store_id = store_.store_id, study = study_] {
+        return ParsePart(input.blob, input.bytes, store_id, study);
+      });
+  part.to_parse.reset();
 }
 
 void StowRequest::BeginPart(std::string_view content_type) {
@@ -158,11 +162,8 @@ void StowRequest::EndPart() {
     part.failure = absl::StrCat("cannot store the instance: ", blob.status().message());
     return;
   }
-  std::optional<std::string> bytes;
-  if (part.bytes_complete) bytes = std::move(part.bytes);
-  part.parse_blob = *blob;
-  part.parse = [blob = *std::move(blob), bytes = std::move(bytes), store_id = store_.store_id,
-                study = study_]() { return ParsePart(blob, bytes, store_id, study); };
+  part.to_parse.emplace(Part::ToParse{*std::move(blob), std::nullopt});
+  if (part.bytes_complete) part.to_parse->bytes = std::move(part.bytes);
 }
 
 StowRequest::PartResult StowRequest::ParsePart(const blobs::BlobRef& blob,
@@ -236,9 +237,10 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
   std::vector<PartResult> results;
   for (auto& part : parts_) {
     if (part->writing) writer_->AbandonBlob();  // never ended: the body was cut short
-    if (part->parse) {
-      results.push_back(part->parse());
-      part->parse_blob.reset();
+    if (part->to_parse) {
+      results.push_back(
+          ParsePart(part->to_parse->blob, part->to_parse->bytes, store_.store_id, study_));
+      part->to_parse.reset();
     } else if (part->result.valid()) {
       results.push_back(part->result.get());
     } else {

@@ -82,7 +82,6 @@ class FaultyEnv final : public Env {
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& p) override {
     return DefaultEnv()->ListDir(p);
   }
-  bool Exists(const std::string& p) override { return DefaultEnv()->Exists(p); }
 };
 
 }  // namespace dicomstore::blobs::testing
