@@ -1,5 +1,6 @@
 #include "server/multipart_parser.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -55,7 +56,42 @@ absl::Status MultipartParser::Fail(absl::Status status) {
 absl::Status MultipartParser::Feed(std::string_view chunk) {
   if (state_ == State::kFailed) return absl::FailedPreconditionError("parser already failed");
   if (state_ == State::kEpilogue) return absl::OkStatus();
+  if (state_ == State::kBody) {
+    std::optional<absl::Status> streamed = StreamBody(chunk);
+    if (streamed) return *streamed;
+  }
   buffer_.append(chunk);
+  return Process();
+}
+
+std::optional<absl::Status> MultipartParser::StreamBody(std::string_view chunk) {
+  // buffer_ holds at most a possible partial delimiter here (Process keeps no more in
+  // kBody). A delimiter starting in it must be found with the bytes that follow: that rare
+  // case, and chunks too short to tell, take the copying path.
+  const size_t n = delimiter_.size();
+  if (buffer_.size() >= n || chunk.size() < n) return std::nullopt;
+  if (!buffer_.empty()) {
+    const std::string joined = absl::StrCat(buffer_, Av(chunk.substr(0, n)));
+    const size_t at = joined.find(delimiter_);
+    if (at != std::string::npos && at < buffer_.size()) return std::nullopt;
+  }
+  const size_t at = chunk.find(delimiter_);
+  // Content: the carried bytes, then the chunk up to the delimiter or, without one, up to
+  // what could be the start of the next delimiter.
+  const size_t content = at != std::string_view::npos ? at : chunk.size() - (n - 1);
+  if (!buffer_.empty()) {
+    if (absl::Status s = listener_->OnPartData(buffer_); !s.ok()) return Fail(s);
+  }
+  if (content > 0) {
+    if (absl::Status s = listener_->OnPartData(chunk.substr(0, content)); !s.ok()) return Fail(s);
+  }
+  if (at == std::string_view::npos) {
+    buffer_.assign(chunk.substr(content));
+    return absl::OkStatus();
+  }
+  if (absl::Status s = listener_->OnPartEnd(); !s.ok()) return Fail(s);
+  state_ = State::kAfterDelimiter;
+  buffer_.assign(chunk.substr(at + n));
   return Process();
 }
 

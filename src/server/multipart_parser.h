@@ -10,6 +10,7 @@
 #define DICOMSTORE_SERVER_MULTIPART_PARSER_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,9 @@ class MultipartParser {
  private:
   enum class State { kPreamble, kAfterDelimiter, kHeaders, kBody, kEpilogue, kFailed };
   absl::Status Process();
+  // kBody: hands the chunk's content to the listener without copying it into buffer_;
+  // nullopt when the chunk must go through buffer_ and Process instead.
+  std::optional<absl::Status> StreamBody(std::string_view chunk);
   absl::Status Fail(absl::Status status);
 
   std::string delimiter_;  // "\r\n--" + boundary

@@ -76,6 +76,11 @@ class StowRequest {
   std::string base_url_;
   std::vector<std::unique_ptr<Part>> parts_;
   std::unique_ptr<blobs::BlobWriter> writer_;  // from the first DICOM part on
+  // Whether a part's bytes are copied to memory while it arrives (see Part::bytes). Off for
+  // the rest of the request once a part outgrew the in-memory limit: the parts of one
+  // request tend to be alike, and copying the first 256 KiB of every large one only to
+  // drop it cost more than the mapping the parse then uses anyway.
+  bool keep_parts_in_memory_ = true;
 };
 
 // Search parameters: (name, value) pairs in request order, system parameters removed.

@@ -61,7 +61,7 @@ struct StowRequest::Part {
   // A copy of the bytes while they fit in kInMemoryPartLimit, so that small instances are
   // parsed without mapping the segment back.
   std::string bytes;
-  bool bytes_complete = true;
+  bool bytes_complete = true;  // false once not kept (too large, or not tried)
   // An ended part waits here for its parse until the next part begins (then it goes to a
   // worker, running while the upload continues) or Finish parses it on the request's own
   // thread: a one-part request needs no thread switch for it. Freed if never parsed.
@@ -123,6 +123,7 @@ void StowRequest::BeginPart(std::string_view content_type) {
     part->failure = absl::StrCat("cannot store the instance: ", s.message());
   } else {
     part->writing = true;
+    part->bytes_complete = keep_parts_in_memory_;
   }
   parts_.push_back(std::move(part));
 }
@@ -146,6 +147,7 @@ absl::Status StowRequest::PartData(std::string_view data) {
       part.bytes.append(data);
     } else {
       part.bytes_complete = false;
+      keep_parts_in_memory_ = false;
       std::string().swap(part.bytes);
     }
   }

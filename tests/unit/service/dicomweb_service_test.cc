@@ -118,6 +118,30 @@ TEST_F(DicomWebServiceTest, StoreSearchRetrieveRoundTrip) {
   EXPECT_THAT(uri, HasSubstr("/bulkdata/7FE00010"));
 }
 
+// Parts over the in-memory limit are parsed from the segment, and so are the small parts
+// that follow one in the same request; all must be stored byte for byte.
+TEST_F(DicomWebServiceTest, LargeAndSmallPartsInOneRequest) {
+  const std::string mr = CorpusFile("mr-siemens-mosaic-dwi.dcm");  // 1.7 MB
+  const std::string ct = CorpusFile(kCtSmall);                     // 39 KB
+  const std::string ct_large = CorpusFile("ts-ct-implicit-le.dcm");
+  ASSERT_GT(mr.size(), 1000000u);
+  StowResult result = Stow({ct, mr, ct_large, std::string("not DICOM")});
+  EXPECT_EQ(result.http_status, 409);
+  EXPECT_EQ(result.dataset["00081199"]["Value"].size(), 3u);
+  EXPECT_EQ(result.dataset["00081198"]["Value"].size(), 1u);
+  std::vector<std::string> stored;
+  for (const Json& study : SearchStudies({})) {
+    auto instances = service_->Instances(kStore, study["0020000D"]["Value"][0].get<std::string>(),
+                                         std::nullopt, std::nullopt);
+    ASSERT_TRUE(instances.ok()) << instances.status();
+    for (const InstanceToSend& i : *instances) {
+      stored.push_back(dicom::testing::ReadFile(i.path).substr(
+          i.offset, static_cast<size_t>(i.record.size_bytes)));
+    }
+  }
+  EXPECT_THAT(stored, ::testing::UnorderedElementsAre(ct, mr, ct_large));
+}
+
 TEST_F(DicomWebServiceTest, DuplicatesAndMismatchedStudy) {
   std::string ct = CorpusFile(kCtSmall);
   EXPECT_EQ(Stow({ct}).http_status, 200);
