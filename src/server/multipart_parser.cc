@@ -32,8 +32,8 @@ absl::StatusOr<std::vector<HttpHeader>> ParseHeaderBlock(std::string_view block)
       return absl::InvalidArgumentError(
           absl::StrCat("malformed multipart part header \"", Av(line.substr(0, 80)), "\""));
     }
-    headers.push_back({std::move(name),
-                       std::string(absl::StripAsciiWhitespace(Av(line.substr(colon + 1))))});
+    headers.push_back(
+        {std::move(name), std::string(absl::StripAsciiWhitespace(Av(line.substr(colon + 1))))});
   }
   return headers;
 }

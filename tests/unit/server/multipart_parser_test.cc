@@ -79,8 +79,8 @@ TEST(MultipartParserTest, SplitsPartsAtEveryChunkSize) {
 // same parts, including near-delimiters that cross chunk borders.
 TEST(MultipartParserTest, RandomChunkingGivesTheSameParts) {
   const std::string boundary = "bd";
-  std::vector<std::string> contents = {std::string(300, 'a'), "\r\n-", "\r\n--b", "x\r\n--b\r\n--",
-                                       "", std::string(1000, '\r')};
+  std::vector<std::string> contents = {std::string(300, 'a'), "\r\n-", "\r\n--b",
+                                       "x\r\n--b\r\n--",      "",      std::string(1000, '\r')};
   for (int i = 0; i < 40; ++i) contents.push_back(std::string(i, '-') + "\r\n--b" + "\r\n");
   const std::string body = Body(contents, boundary);
   std::mt19937 rng(7);
