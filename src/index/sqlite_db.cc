@@ -13,6 +13,8 @@ namespace {
 // Long enough to ride out another process's checkpoint or backup, short enough that a stuck
 // lock surfaces as an error instead of a hung request.
 constexpr int kBusyTimeoutMillis = 5000;
+// SQLite's own default threshold for its automatic checkpoint.
+constexpr int kDefaultAutocheckpointFrames = 1000;
 
 struct StmtFinalizer {
   void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
@@ -220,6 +222,30 @@ int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 
 bool Db::InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+void Db::SetWalHook(std::function<void(int frames)> hook) {
+  wal_hook_ = std::move(hook);
+  if (!wal_hook_) {
+    sqlite3_wal_autocheckpoint(db_, kDefaultAutocheckpointFrames);
+    return;
+  }
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<Db*>(self)->wal_hook_(frames);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+absl::Status Db::CheckpointPassive() {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  // Only one checkpoint runs at a time; the other connection's is doing the work.
+  if (rc == SQLITE_BUSY) return absl::UnavailableError("another WAL checkpoint is running");
+  return StatusFromSqlite(rc, db_, "WAL checkpoint");
+}
 
 // ---------------------------------------------------------------------------------------------
 // Transaction

@@ -11,6 +11,7 @@
 #define DICOMSTORE_INDEX_SQLITE_DB_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -90,6 +91,15 @@ class Db {
   // True when no transaction is open (SQLite may roll back by itself after some errors).
   bool InAutocommit() const;
 
+  // `hook(frames)` runs on the committing thread after every commit, with the number of
+  // frames now in the WAL (sqlite3_wal_hook). Setting a hook turns off SQLite's automatic
+  // checkpoint: the hook's owner decides when to checkpoint. An empty hook restores it.
+  void SetWalHook(std::function<void(int frames)> hook);
+  // Copies committed WAL frames into the database file without waiting for readers or the
+  // writer (SQLITE_CHECKPOINT_PASSIVE), and syncs the database file. UNAVAILABLE when
+  // another connection's checkpoint is running.
+  absl::Status CheckpointPassive();
+
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   absl::Status Configure(bool in_memory);
@@ -98,6 +108,7 @@ class Db {
 
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::function<void(int)> wal_hook_;
 };
 
 // An IMMEDIATE transaction: the write lock is taken at Begin, so a transaction that first

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "index/sqlite_checkpointer.h"
 #include "index/sqlite_db.h"
 #include "index/sqlite_instance_index.h"
 #include "index/sqlite_schema.h"
@@ -71,7 +72,11 @@ OperationRecord ReadOperation(const Statement& stmt, const DatasetKey& dataset) 
 absl::StatusOr<std::unique_ptr<SqliteIndex>> SqliteIndex::Open(const std::string& path) {
   DS_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db, sqlite::Db::Open(path));
   DS_RETURN_IF_ERROR(sqlite::MigrateSchema(*db));
-  return std::unique_ptr<SqliteIndex>(new SqliteIndex(std::move(db)));
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
+  if (path != ":memory:") {
+    DS_ASSIGN_OR_RETURN(checkpointer, sqlite::WalCheckpointer::Start(path, db.get()));
+  }
+  return std::unique_ptr<SqliteIndex>(new SqliteIndex(std::move(db), std::move(checkpointer)));
 }
 
 absl::StatusOr<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path) {
@@ -79,8 +84,11 @@ absl::StatusOr<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path) 
   return std::unique_ptr<Index>(std::move(index));
 }
 
-SqliteIndex::SqliteIndex(std::unique_ptr<sqlite::Db> db)
-    : db_(std::move(db)), instances_(std::make_unique<SqliteInstanceIndex>(*db_, mu_)) {}
+SqliteIndex::SqliteIndex(std::unique_ptr<sqlite::Db> db,
+                         std::unique_ptr<sqlite::WalCheckpointer> checkpointer)
+    : db_(std::move(db)),
+      checkpointer_(std::move(checkpointer)),
+      instances_(std::make_unique<SqliteInstanceIndex>(*db_, mu_)) {}
 
 SqliteIndex::~SqliteIndex() = default;
 

@@ -27,6 +27,7 @@ namespace dicomstore::index {
 
 namespace sqlite {
 class Db;
+class WalCheckpointer;
 }  // namespace sqlite
 class SqliteInstanceIndex;
 
@@ -69,7 +70,8 @@ class SqliteIndex final : public Index {
   InstanceIndex* instances() override;
 
  private:
-  explicit SqliteIndex(std::unique_ptr<sqlite::Db> db);
+  SqliteIndex(std::unique_ptr<sqlite::Db> db,
+              std::unique_ptr<sqlite::WalCheckpointer> checkpointer);
 
   // Helpers below run with mu_ held.
   absl::StatusOr<int64_t> FindDatasetId(const DatasetKey& key);
@@ -83,6 +85,9 @@ class SqliteIndex final : public Index {
   // writer (DESIGN.md §5).
   std::mutex mu_;
   std::unique_ptr<sqlite::Db> db_;
+  // Checkpoints db_'s WAL off the commit path (absent for an in-memory database); declared
+  // after db_ so it is stopped before db_ closes.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;
   // The DICOM rows (sqlite_instance_index.h), sharing db_ and mu_; declared last so it is
   // destroyed first.
   std::unique_ptr<SqliteInstanceIndex> instances_;
