@@ -103,14 +103,21 @@ uint16_t LookUpDictionaryVr(uint32_t tag, const char* creator) {
   return CodeOfDictionaryVr(evr);
 }
 
+// Tags and creators come from the input, so a long-running server fed arbitrary ones must
+// not grow the caches without bound: each is emptied when it reaches this size (far more
+// than the dictionary entries real files use).
+constexpr size_t kMaxCachedVrs = 1 << 15;
+
 uint16_t DictionaryVr(uint32_t tag, const std::string* creator) {
   if (creator == nullptr) {
     thread_local std::unordered_map<uint32_t, uint16_t> by_tag;
+    if (by_tag.size() >= kMaxCachedVrs) by_tag.clear();
     const auto [it, inserted] = by_tag.try_emplace(tag, 0);
     if (inserted) it->second = LookUpDictionaryVr(tag, nullptr);
     return it->second;
   }
   thread_local std::map<std::pair<uint32_t, std::string>, uint16_t> by_creator;
+  if (by_creator.size() >= kMaxCachedVrs) by_creator.clear();
   const auto [it, inserted] = by_creator.try_emplace({tag, *creator}, 0);
   if (inserted) it->second = LookUpDictionaryVr(tag, creator->c_str());
   return it->second;
@@ -278,8 +285,9 @@ bool RawJsonWriter::WriteItem(size_t* pos, size_t end, bool until_delimiter,
         }
         if (implicit_ && IsPrivateCreatorTag(h.tag)) {
           // DCMTK caches the creator as getString gives it (up to the first NUL); the
-          // scanner trimmed leading spaces as well. Only values on which both agree.
-          if (vr != VrCode("LO") || raw.empty() || raw.front() == ' ' ||
+          // scanner trimmed leading spaces as well. Only values on which both agree, and
+          // no longer than an LO may be (creators are cache keys, see DictionaryVr).
+          if (vr != VrCode("LO") || raw.empty() || raw.size() > 64 || raw.front() == ' ' ||
               raw.find('\0') != std::string_view::npos) {
             return false;
           }

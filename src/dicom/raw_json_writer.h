@@ -33,8 +33,8 @@
 //  - Implicit VR: the dictionary VR (with the private creator for private data
 //    elements, as DCMTK finds it) must be one of the above or unknown on a private data
 //    element; "US or SS", "OB or OW" and similar dictionary VRs, which DCMTK resolves
-//    with other elements' values, are not handled; private creators must be LO without
-//    NUL bytes or leading spaces.
+//    with other elements' values, are not handled; private creators must be LO of at
+//    most 64 characters without NUL bytes or leading spaces.
 // Not handled either: undefined length on anything but SQ (encapsulated pixel data inside
 // an item, CP-246 UN sequences), non-zero delimiter lengths, explicit VRs outside the
 // 34 standard ones (and those DCMTK does not know), big endian.
