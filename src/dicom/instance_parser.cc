@@ -149,6 +149,15 @@ std::string FirstValue(std::string text) {
   return text;
 }
 
+// The top-level elements whose text the identity and QIDO keys come from.
+const std::set<uint32_t>& RecordedTags() {
+  static const auto* const tags = new std::set<uint32_t>(
+      {kSopClassUid, kSopInstanceUid, kStudyDate, kStudyTime, kAccessionNumber, kModality,
+       kReferringPhysicianName, kStudyDescription, kSeriesDescription, kPatientName, kPatientId,
+       kStudyInstanceUid, kSeriesInstanceUid, kStudyId});
+  return *tags;
+}
+
 // `try_fast`: take the fast path (raw_json_writer.h) when it handles the dataset;
 // `*used_fast` says whether it did.
 absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimits& limits,
@@ -181,27 +190,13 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
                      framing->meta_transfer_syntax, " of the File Meta)"));
   }
 
-  const std::set<uint32_t> recorded_tags = {kSopClassUid,
-                                            kSopInstanceUid,
-                                            kStudyDate,
-                                            kStudyTime,
-                                            kAccessionNumber,
-                                            kModality,
-                                            kReferringPhysicianName,
-                                            kStudyDescription,
-                                            kSeriesDescription,
-                                            kPatientName,
-                                            kPatientId,
-                                            kStudyInstanceUid,
-                                            kSeriesInstanceUid,
-                                            kStudyId};
   JsonTextWriter out;
   std::vector<MemberSpan> members;
   out.BeginObject();
 
   // Fast path (never for deflated input). What follows the top-level Pixel Data is
   // written after the Pixel Data member below, as on the DCMTK path.
-  RawJsonWriter raw_writer(recorded_tags);
+  RawJsonWriter raw_writer(RecordedTags());
   if (try_fast && !framing->deflated &&
       raw_writer.WriteDataset(dataset_bytes.substr(0, scan->stop_offset), framing->encoding,
                               CharsetDecoder(), &out, &members)) {
@@ -213,10 +208,11 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
   }
 
   const E_TransferSyntax xfer = ToXfer(framing->encoding);
-  std::optional<DcmDataset> tail;  // DCMTK path only, like the charset and the writer
+  std::optional<DcmDataset> tail;  // DCMTK path only, like the writer and the charset
   CharsetDecoder charset;
-  DicomJsonWriter writer(limits, recorded_tags);
+  std::optional<DicomJsonWriter> writer;
   if (!*used_fast) {
+    writer.emplace(limits, RecordedTags());
     DcmDataset main;
     if (absl::Status s = ReadDataset(dataset_bytes.substr(0, scan->stop_offset), xfer, true, &main);
         !s.ok()) {
@@ -230,7 +226,7 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
     }
     // DICOM JSON.
     if (std::optional<CharsetDecoder> own = DicomJsonWriter::OwnCharset(main)) charset = *own;
-    writer.WriteItem(main, charset, "", 0, &out, &members);
+    writer->WriteItem(main, charset, "", 0, &out, &members);
   }
   const bool has_pixel_data =
       scan->has_pixel_data && (scan->pixel_encapsulated || scan->pixel_length > 0);
@@ -267,7 +263,7 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
   SortMembers(&json, &members);
 
   const auto recorded = [&](uint32_t tag) {
-    return *used_fast ? raw_writer.RecordedText(tag) : writer.RecordedText(tag);
+    return *used_fast ? raw_writer.RecordedText(tag) : writer->RecordedText(tag);
   };
   ParsedInstance p;
   p.study_uid = FirstValue(recorded(kStudyInstanceUid));
