@@ -29,7 +29,6 @@
 #include "dicom/person_name.h"
 
 namespace dicomstore::dicom {
-namespace {
 
 bool IsStringVr(std::string_view vr) {
   switch (VrCode(vr)) {
@@ -56,6 +55,31 @@ bool IsStringVr(std::string_view vr) {
   }
 }
 
+size_t NumericSize(std::string_view vr) {
+  switch (VrCode(vr)) {
+    case VrCode("US"):
+    case VrCode("SS"):
+      return 2;
+    case VrCode("UL"):
+    case VrCode("SL"):
+    case VrCode("FL"):
+    case VrCode("OF"):
+    case VrCode("OL"):
+    case VrCode("AT"):
+      return 4;
+    case VrCode("FD"):
+    case VrCode("OD"):
+    case VrCode("SV"):
+    case VrCode("UV"):
+    case VrCode("OV"):
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+namespace {
+
 bool IsTextVr(std::string_view vr) {
   switch (VrCode(vr)) {
     case VrCode("SH"):
@@ -80,30 +104,6 @@ bool IsSingleValuedVr(std::string_view vr) {
       return true;
     default:
       return false;
-  }
-}
-
-// Bytes per value of a binary numeric VR; 0 for others.
-size_t NumericSize(std::string_view vr) {
-  switch (VrCode(vr)) {
-    case VrCode("US"):
-    case VrCode("SS"):
-      return 2;
-    case VrCode("UL"):
-    case VrCode("SL"):
-    case VrCode("FL"):
-    case VrCode("OF"):
-    case VrCode("OL"):
-    case VrCode("AT"):
-      return 4;
-    case VrCode("FD"):
-    case VrCode("OD"):
-    case VrCode("SV"):
-    case VrCode("UV"):
-    case VrCode("OV"):
-      return 8;
-    default:
-      return 0;
   }
 }
 
@@ -179,96 +179,6 @@ std::string ToLittleEndian(const T* values, size_t count) {
 
 // "<path><tag>": the element's bulk data path (built only when needed).
 std::string TagPath(const std::string& path, uint32_t tag) { return path + TagKey(tag); }
-
-// {"vr":VR — the caller adds the rest and closes the object.
-void BeginElement(std::string_view vr, JsonTextWriter* out) {
-  out->BeginObject();
-  out->Key("vr");
-  out->String(vr);
-}
-
-void WriteBulk(std::string_view vr, const std::string& tag_path, JsonTextWriter* out) {
-  BeginElement(vr, out);
-  out->Key("BulkDataURI");
-  out->String(BulkDataUri(tag_path));
-  out->EndObject();
-}
-
-// A numeric/binary element from its little-endian bytes (length a multiple of the size).
-void WriteBinary(uint32_t tag, std::string_view vr, std::string_view le, const std::string& path,
-                 JsonTextWriter* out) {
-  const size_t unit = NumericSize(vr);
-  if (le.empty() || unit == 0) {
-    BeginElement(vr, out);
-    out->EndObject();
-    return;
-  }
-  const size_t vm = le.size() / unit;
-  if (IsBulkData(tag, vr, le.size(), vm)) {
-    WriteBulk(vr, TagPath(path, tag), out);
-    return;
-  }
-  BeginElement(vr, out);
-  const uint16_t code = VrCode(vr);
-  if (code == VrCode("OF") || code == VrCode("OD") || code == VrCode("OL") ||
-      code == VrCode("OV")) {
-    out->Key("InlineBinary");
-    out->String(absl::Base64Escape(Av(le)));
-    out->EndObject();
-    return;
-  }
-  out->Key("Value");
-  out->BeginArray();
-  const auto* p = reinterpret_cast<const unsigned char*>(le.data());
-  const auto each = [&](auto write_one) {
-    for (size_t i = 0; i < vm; ++i, p += unit) write_one(p);
-  };
-  switch (code) {
-    case VrCode("US"):
-      each([out](const unsigned char* v) { out->Uint(ReadLe<uint16_t>(v)); });
-      break;
-    case VrCode("SS"):
-      each([out](const unsigned char* v) { out->Int(static_cast<int16_t>(ReadLe<uint16_t>(v))); });
-      break;
-    case VrCode("UL"):
-      each([out](const unsigned char* v) { out->Uint(ReadLe<uint32_t>(v)); });
-      break;
-    case VrCode("SL"):
-      each([out](const unsigned char* v) { out->Int(static_cast<int32_t>(ReadLe<uint32_t>(v))); });
-      break;
-    case VrCode("UV"):
-      each([out](const unsigned char* v) { out->Uint(ReadLe<uint64_t>(v)); });
-      break;
-    case VrCode("SV"):
-      each([out](const unsigned char* v) { out->Int(static_cast<int64_t>(ReadLe<uint64_t>(v))); });
-      break;
-    case VrCode("FL"):
-      each([out](const unsigned char* v) {
-        const uint32_t bits = ReadLe<uint32_t>(v);
-        float f;
-        std::memcpy(&f, &bits, sizeof f);
-        WriteFloat(f, out);
-      });
-      break;
-    case VrCode("FD"):
-      each([out](const unsigned char* v) {
-        const uint64_t bits = ReadLe<uint64_t>(v);
-        double d;
-        std::memcpy(&d, &bits, sizeof d);
-        WriteFloat(d, out);
-      });
-      break;
-    case VrCode("AT"):
-      each([out](const unsigned char* v) {
-        out->String(TagKey(uint32_t{ReadLe<uint16_t>(v)} << 16 | ReadLe<uint16_t>(v + 2)));
-      });
-      break;
-    default:
-      break;
-  }
-  out->EndArray();
-  out->EndObject();
-}
 
 // The element's raw value bytes for string elements or byte-valued (OB/UN) elements.
 std::string_view RawValue(DcmElement& e) {
@@ -362,6 +272,95 @@ std::string TagKey(uint32_t tag) {
 size_t BeginMember(uint32_t tag, JsonTextWriter* out) {
   out->Key(TagKey(tag));
   return out->size() - 11;  // '"' + 8 hex digits + '"' + ':' (nothing to escape)
+}
+
+void BeginElement(std::string_view vr, JsonTextWriter* out) {
+  out->BeginObject();
+  out->Key("vr");
+  out->String(vr);
+}
+
+void WriteBulkElement(std::string_view vr, const std::string& tag_path, JsonTextWriter* out) {
+  BeginElement(vr, out);
+  out->Key("BulkDataURI");
+  out->String(BulkDataUri(tag_path));
+  out->EndObject();
+}
+
+// A numeric/binary element from its little-endian bytes (length a multiple of the size).
+void WriteBinaryElement(uint32_t tag, std::string_view vr, std::string_view le,
+                        const std::string& path, JsonTextWriter* out) {
+  const size_t unit = NumericSize(vr);
+  if (le.empty() || unit == 0) {
+    BeginElement(vr, out);
+    out->EndObject();
+    return;
+  }
+  const size_t vm = le.size() / unit;
+  if (IsBulkData(tag, vr, le.size(), vm)) {
+    WriteBulkElement(vr, TagPath(path, tag), out);
+    return;
+  }
+  BeginElement(vr, out);
+  const uint16_t code = VrCode(vr);
+  if (code == VrCode("OF") || code == VrCode("OD") || code == VrCode("OL") ||
+      code == VrCode("OV")) {
+    out->Key("InlineBinary");
+    out->String(absl::Base64Escape(Av(le)));
+    out->EndObject();
+    return;
+  }
+  out->Key("Value");
+  out->BeginArray();
+  const auto* p = reinterpret_cast<const unsigned char*>(le.data());
+  const auto each = [&](auto write_one) {
+    for (size_t i = 0; i < vm; ++i, p += unit) write_one(p);
+  };
+  switch (code) {
+    case VrCode("US"):
+      each([out](const unsigned char* v) { out->Uint(ReadLe<uint16_t>(v)); });
+      break;
+    case VrCode("SS"):
+      each([out](const unsigned char* v) { out->Int(static_cast<int16_t>(ReadLe<uint16_t>(v))); });
+      break;
+    case VrCode("UL"):
+      each([out](const unsigned char* v) { out->Uint(ReadLe<uint32_t>(v)); });
+      break;
+    case VrCode("SL"):
+      each([out](const unsigned char* v) { out->Int(static_cast<int32_t>(ReadLe<uint32_t>(v))); });
+      break;
+    case VrCode("UV"):
+      each([out](const unsigned char* v) { out->Uint(ReadLe<uint64_t>(v)); });
+      break;
+    case VrCode("SV"):
+      each([out](const unsigned char* v) { out->Int(static_cast<int64_t>(ReadLe<uint64_t>(v))); });
+      break;
+    case VrCode("FL"):
+      each([out](const unsigned char* v) {
+        const uint32_t bits = ReadLe<uint32_t>(v);
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        WriteFloat(f, out);
+      });
+      break;
+    case VrCode("FD"):
+      each([out](const unsigned char* v) {
+        const uint64_t bits = ReadLe<uint64_t>(v);
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        WriteFloat(d, out);
+      });
+      break;
+    case VrCode("AT"):
+      each([out](const unsigned char* v) {
+        out->String(TagKey(uint32_t{ReadLe<uint16_t>(v)} << 16 | ReadLe<uint16_t>(v + 2)));
+      });
+      break;
+    default:
+      break;
+  }
+  out->EndArray();
+  out->EndObject();
 }
 
 void WriteStringValues(std::string_view vr, std::string_view raw, const CharsetDecoder& charset,
@@ -489,7 +488,8 @@ void DicomJsonWriter::WriteElement(DcmElement& e, const CharsetDecoder& charset,
   }
   const std::string vr = VrLabel(e);
   if (IsStringVr(vr)) return WriteString(tag, vr, RawValue(e), charset, depth, out);
-  if (NumericSize(vr) != 0) return WriteBinary(tag, vr, NumericLittleEndian(e, vr), path, out);
+  if (NumericSize(vr) != 0)
+    return WriteBinaryElement(tag, vr, NumericLittleEndian(e, vr), path, out);
   // OB, OW, UN.
   if (vr == "UN" && ((tag >> 16) & 1) == 0) {
     if (WriteUnknownAsDictionaryVr(e, tag, charset, path, depth, out)) return;
@@ -499,7 +499,7 @@ void DicomJsonWriter::WriteElement(DcmElement& e, const CharsetDecoder& charset,
     out->EndObject();
     return;
   }
-  WriteBulk(vr, TagPath(path, tag), out);
+  WriteBulkElement(vr, TagPath(path, tag), out);
 }
 
 bool DicomJsonWriter::WriteUnknownAsDictionaryVr(DcmElement& e, uint32_t tag,
@@ -528,11 +528,11 @@ bool DicomJsonWriter::WriteUnknownAsDictionaryVr(DcmElement& e, uint32_t tag,
   }
   if (const size_t unit = NumericSize(vr); unit != 0) {
     if (raw.size() % unit != 0) return false;
-    WriteBinary(tag, vr, raw, path, out);
+    WriteBinaryElement(tag, vr, raw, path, out);
     return true;
   }
   if (vr == "OB" || vr == "OW") {
-    WriteBulk(vr, TagPath(path, tag), out);
+    WriteBulkElement(vr, TagPath(path, tag), out);
     return true;
   }
   if (vr != "SQ") return false;

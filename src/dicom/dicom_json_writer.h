@@ -93,6 +93,24 @@ std::string TagKey(uint32_t tag);  // "0020000D"
 // Writes the key of the member for `tag` ("0020000D":) and returns where the member starts.
 size_t BeginMember(uint32_t tag, JsonTextWriter* out);
 
+// The VR classes of the rules above: string VRs (a "Value" of strings or numbers), and
+// binary numeric VRs with their bytes per value (US SS AT UL SL FL OF OL: 2 or 4, FD OD SV
+// UV OV: 8; 0 for every other VR).
+bool IsStringVr(std::string_view vr);
+size_t NumericSize(std::string_view vr);
+
+// Element writers shared with the raw-bytes writer (raw_json_writer.h), so both produce
+// the same text. Each writes one element's JSON object (the member's value).
+// {"vr":VR — the caller adds the rest and closes the object.
+void BeginElement(std::string_view vr, JsonTextWriter* out);
+// {"vr":VR,"BulkDataURI":"bulkdata/<tag_path>"}.
+void WriteBulkElement(std::string_view vr, const std::string& tag_path, JsonTextWriter* out);
+// A numeric/binary element (NumericSize(vr) != 0) from its little-endian bytes, whose
+// length is a multiple of the value size: "Value", "InlineBinary" or bulk data; `path` is
+// the bulk data path prefix of the enclosing item.
+void WriteBinaryElement(uint32_t tag, std::string_view vr, std::string_view le,
+                        const std::string& path, JsonTextWriter* out);
+
 // Writes the "Value" member (key and array) of a string element given its raw bytes and VR
 // (see the rules above); writes nothing when the element is empty. `text` receives the
 // whole decoded, trimmed text.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <new>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@
 #include "dicom/dicom_json_writer.h"
 #include "dicom/json_text_writer.h"
 #include "dicom/part10_framing.h"
+#include "dicom/raw_json_writer.h"
 
 namespace dicomstore::dicom {
 namespace {
@@ -147,7 +149,20 @@ std::string FirstValue(std::string text) {
   return text;
 }
 
-absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimits& limits) {
+// The top-level elements whose text the identity and QIDO keys come from.
+const std::set<uint32_t>& RecordedTags() {
+  static const auto* const tags = new std::set<uint32_t>(
+      {kSopClassUid, kSopInstanceUid, kStudyDate, kStudyTime, kAccessionNumber, kModality,
+       kReferringPhysicianName, kStudyDescription, kSeriesDescription, kPatientName, kPatientId,
+       kStudyInstanceUid, kSeriesInstanceUid, kStudyId});
+  return *tags;
+}
+
+// `try_fast`: take the fast path (raw_json_writer.h) when it handles the dataset;
+// `*used_fast` says whether it did.
+absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimits& limits,
+                                         bool try_fast, bool* used_fast) {
+  *used_fast = false;
   if (absl::Status s = InitializeDicom(); !s.ok()) return s;
   absl::StatusOr<Framing> framing = DetectFraming(bytes);
   if (!framing.ok()) return framing.status();
@@ -175,29 +190,44 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
                      framing->meta_transfer_syntax, " of the File Meta)"));
   }
 
-  const E_TransferSyntax xfer = ToXfer(framing->encoding);
-  DcmDataset main;
-  if (absl::Status s = ReadDataset(dataset_bytes.substr(0, scan->stop_offset), xfer, true, &main);
-      !s.ok()) {
-    return s;
-  }
-  DcmDataset tail;
-  bool have_tail = scan->tail_ok && scan->tail_offset < dataset_bytes.size();
-  if (have_tail) {
-    have_tail = ReadDataset(dataset_bytes.substr(scan->tail_offset), xfer, false, &tail).ok();
-  }
-
-  // DICOM JSON.
-  DicomJsonWriter writer(
-      limits, {kSopClassUid, kSopInstanceUid, kStudyDate, kStudyTime, kAccessionNumber, kModality,
-               kReferringPhysicianName, kStudyDescription, kSeriesDescription, kPatientName,
-               kPatientId, kStudyInstanceUid, kSeriesInstanceUid, kStudyId});
-  const std::optional<CharsetDecoder> own_charset = DicomJsonWriter::OwnCharset(main);
-  const CharsetDecoder charset = own_charset ? *own_charset : CharsetDecoder();
   JsonTextWriter out;
   std::vector<MemberSpan> members;
   out.BeginObject();
-  writer.WriteItem(main, charset, "", 0, &out, &members);
+
+  // Fast path (never for deflated input). What follows the top-level Pixel Data is
+  // written after the Pixel Data member below, as on the DCMTK path.
+  RawJsonWriter raw_writer(RecordedTags());
+  if (try_fast && !framing->deflated &&
+      raw_writer.WriteDataset(dataset_bytes.substr(0, scan->stop_offset), framing->encoding,
+                              CharsetDecoder(), &out, &members)) {
+    *used_fast = true;
+  } else {
+    out = JsonTextWriter();
+    members.clear();
+    out.BeginObject();
+  }
+
+  const E_TransferSyntax xfer = ToXfer(framing->encoding);
+  std::optional<DcmDataset> tail;  // DCMTK path only, like the writer and the charset
+  CharsetDecoder charset;
+  std::optional<DicomJsonWriter> writer;
+  if (!*used_fast) {
+    writer.emplace(limits, RecordedTags());
+    DcmDataset main;
+    if (absl::Status s = ReadDataset(dataset_bytes.substr(0, scan->stop_offset), xfer, true, &main);
+        !s.ok()) {
+      return s;
+    }
+    if (scan->tail_ok && scan->tail_offset < dataset_bytes.size()) {
+      tail.emplace();
+      if (!ReadDataset(dataset_bytes.substr(scan->tail_offset), xfer, false, &*tail).ok()) {
+        tail.reset();
+      }
+    }
+    // DICOM JSON.
+    if (std::optional<CharsetDecoder> own = DicomJsonWriter::OwnCharset(main)) charset = *own;
+    writer->WriteItem(main, charset, "", 0, &out, &members);
+  }
   const bool has_pixel_data =
       scan->has_pixel_data && (scan->pixel_encapsulated || scan->pixel_length > 0);
   if (scan->has_pixel_data) {
@@ -212,10 +242,19 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
     out.EndObject();
     members.push_back({scan->pixel_tag, begin, out.size()});
   }
-  if (have_tail) {
+  if (*used_fast && scan->tail_ok && scan->tail_offset < dataset_bytes.size()) {
+    // A separate writer: the tail never supplies the identity or QIDO keys. When the fast
+    // path cannot write the tail, the whole instance is read again with DCMTK.
+    RawJsonWriter tail_writer({});
+    if (!tail_writer.WriteDataset(dataset_bytes.substr(scan->tail_offset), framing->encoding,
+                                  raw_writer.DatasetCharset(), &out, &members)) {
+      return ParseImpl(bytes, limits, false, used_fast);
+    }
+  }
+  if (tail) {
     // A separate writer: the tail never supplies the identity or QIDO keys.
     DicomJsonWriter tail_writer(limits, {});
-    tail_writer.WriteItem(tail, charset, "", 0, &out, &members);
+    tail_writer.WriteItem(*tail, charset, "", 0, &out, &members);
   }
   out.EndObject();
   std::string json = out.Take();
@@ -223,11 +262,14 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
   // order (keeping `main`'s element on a duplicate) when the tail says otherwise.
   SortMembers(&json, &members);
 
+  const auto recorded = [&](uint32_t tag) {
+    return *used_fast ? raw_writer.RecordedText(tag) : writer->RecordedText(tag);
+  };
   ParsedInstance p;
-  p.study_uid = FirstValue(writer.RecordedText(kStudyInstanceUid));
-  p.series_uid = FirstValue(writer.RecordedText(kSeriesInstanceUid));
-  p.sop_instance_uid = FirstValue(writer.RecordedText(kSopInstanceUid));
-  p.sop_class_uid = FirstValue(writer.RecordedText(kSopClassUid));
+  p.study_uid = FirstValue(recorded(kStudyInstanceUid));
+  p.series_uid = FirstValue(recorded(kSeriesInstanceUid));
+  p.sop_instance_uid = FirstValue(recorded(kSopInstanceUid));
+  p.sop_class_uid = FirstValue(recorded(kSopClassUid));
   std::vector<std::string_view> missing;
   if (p.study_uid.empty()) missing.push_back("StudyInstanceUID");
   if (p.series_uid.empty()) missing.push_back("SeriesInstanceUID");
@@ -244,16 +286,16 @@ absl::StatusOr<ParsedInstance> ParseImpl(std::string_view bytes, const ParseLimi
     return absl::InvalidArgumentError(absl::StrCat("missing ", absl::StrJoin(names, ", ")));
   }
   p.transfer_syntax_uid = framing->transfer_syntax_uid;
-  p.patient_name = FirstValue(writer.RecordedText(kPatientName));
-  p.patient_id = FirstValue(writer.RecordedText(kPatientId));
-  p.accession_number = FirstValue(writer.RecordedText(kAccessionNumber));
-  p.referring_physician_name = FirstValue(writer.RecordedText(kReferringPhysicianName));
-  p.study_date = FirstValue(writer.RecordedText(kStudyDate));
-  p.study_time = FirstValue(writer.RecordedText(kStudyTime));
-  p.study_id = FirstValue(writer.RecordedText(kStudyId));
-  p.study_description = writer.RecordedText(kStudyDescription);
-  p.modality = FirstValue(writer.RecordedText(kModality));
-  p.series_description = writer.RecordedText(kSeriesDescription);
+  p.patient_name = FirstValue(recorded(kPatientName));
+  p.patient_id = FirstValue(recorded(kPatientId));
+  p.accession_number = FirstValue(recorded(kAccessionNumber));
+  p.referring_physician_name = FirstValue(recorded(kReferringPhysicianName));
+  p.study_date = FirstValue(recorded(kStudyDate));
+  p.study_time = FirstValue(recorded(kStudyTime));
+  p.study_id = FirstValue(recorded(kStudyId));
+  p.study_description = recorded(kStudyDescription);
+  p.modality = FirstValue(recorded(kModality));
+  p.series_description = recorded(kSeriesDescription);
   p.series_number = FirstInteger(json, members, kSeriesNumber);
   p.instance_number = FirstInteger(json, members, kInstanceNumber);
   p.has_pixel_data = has_pixel_data;
@@ -290,9 +332,17 @@ absl::Status InitializeDicom() {
   return status;
 }
 
-absl::StatusOr<ParsedInstance> ParseInstance(std::string_view bytes, const ParseLimits& limits) {
+absl::StatusOr<ParsedInstance> ParseInstanceWith(std::string_view bytes, const ParseLimits& limits,
+                                                 ParsePath path, bool* used_fast_path) {
+  bool used_fast = false;
   try {
-    return ParseImpl(bytes, limits);
+    absl::StatusOr<ParsedInstance> result =
+        ParseImpl(bytes, limits, path == ParsePath::kAuto, &used_fast);
+    // The fast path never refuses: a refusal after it (missing UIDs, a DICOMDIR) is
+    // decided again on the DCMTK path, so its status is DCMTK's.
+    if (used_fast && !result.ok()) result = ParseImpl(bytes, limits, false, &used_fast);
+    if (used_fast_path != nullptr) *used_fast_path = used_fast;
+    return result;
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError("out of memory while parsing the DICOM file");
   } catch (const std::exception& e) {
@@ -300,6 +350,10 @@ absl::StatusOr<ParsedInstance> ParseInstance(std::string_view bytes, const Parse
   } catch (...) {
     return absl::InvalidArgumentError("cannot parse the DICOM file");
   }
+}
+
+absl::StatusOr<ParsedInstance> ParseInstance(std::string_view bytes, const ParseLimits& limits) {
+  return ParseInstanceWith(bytes, limits, ParsePath::kAuto);
 }
 
 int32_t DateToInt(std::string_view da) {

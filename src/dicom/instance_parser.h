@@ -86,6 +86,15 @@ absl::Status InitializeDicom();
 absl::StatusOr<ParsedInstance> ParseInstance(std::string_view bytes,
                                              const ParseLimits& limits = {});
 
+// How ParseInstance reads the dataset. kAuto (what ParseInstance does): the fast path
+// (raw_json_writer.h) for the common little-endian case, DCMTK for everything it does
+// not handle and for every refusal; both give the same result. kDcmtkOnly: DCMTK always
+// (the reference the fast path is tested against). `used_fast_path`, when given, says
+// whether the result came from the fast path.
+enum class ParsePath { kAuto, kDcmtkOnly };
+absl::StatusOr<ParsedInstance> ParseInstanceWith(std::string_view bytes, const ParseLimits& limits,
+                                                 ParsePath path, bool* used_fast_path = nullptr);
+
 // Normalisations shared by the index and QIDO so that stored keys and query values are
 // compared in one form.
 // PatientName words for fuzzy matching: upper-cased (Unicode, root locale), split on
