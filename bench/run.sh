@@ -84,8 +84,8 @@ ensure_corpus $LARGE large $LARGE_STUDIES
 # ------------------------------------------------------------------ load generator
 LOADGEN_BUILD=${LOADGEN_BUILD:-$ROOT/build/loadgen}
 if [ "$CLIENT" = native ]; then
-  cmake -S "$HERE/loadgen" -B "$LOADGEN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-  cmake --build "$LOADGEN_BUILD" > /dev/null
+  { cmake -S "$HERE/loadgen" -B "$LOADGEN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build "$LOADGEN_BUILD"; } >> "$LOG" 2>&1 || { say "loadgen build failed (see $LOG)"; exit 1; }
 fi
 ninst() { $PY -c "import json,sys;print(json.load(open(sys.argv[1]))['instances'])" "$CORPUS/$1/summary.json"; }
 NSMALL=$(ninst $SMALL) NLARGE=$(ninst $LARGE)
