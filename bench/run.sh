@@ -16,10 +16,15 @@
 # so an `rm -rf` of 20,000 files makes the next phase's file creation several times slower.
 # Results: raw JSONL in $RES (default /tmp/bench-results/<mode>), the table on stdout and in
 # bench/results/latest.json (full) or latest-quick.json (quick).
+# Clients: the STOW rows (bulk load included) and whole-study WADO are driven by the native
+# load generator (bench/loadgen, via bench/native_load.py; built here, Release); QIDO,
+# metadata, single-instance WADO and disk by the Python tools. CLIENT=python drives those rows
+# with ../shared/bench/dicomweb_bench.py instead (the client used before; to compare clients).
 #
 # Environment: CORPUS (/tmp/bench-corpus), RES, DICOMSTORE (binary, default build/dicomstore),
 # SHARED_BENCH (../shared/bench from the repo root), REPS (1; >1 = median of reps),
-# NETNS=0 to skip the private network namespace.
+# NETNS=0 to skip the private network namespace, CLIENT (native | python), LOADGEN_BUILD
+# (build/loadgen).
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"   # HERE ROOT PY SHARED BIN CORPUS; netns
@@ -27,6 +32,12 @@ MODE=${1:-full}
 RES=${RES:-/tmp/bench-results/$MODE}
 REPS=${REPS:-1}
 WORK=$(mktemp -d /tmp/dicomstore-bench.XXXXXX)   # server data dirs; removed at exit
+# STOW request bodies, written before each timed step: on tmpfs when there is one, so that
+# they are not flushed to the servers' disk while the servers are measured
+if ! BODIES=$(mktemp -d /dev/shm/dicomstore-bench-bodies.XXXXXX 2> /dev/null); then
+  BODIES=$WORK/bodies && mkdir "$BODIES"
+fi
+CLIENT=${CLIENT:-native}
 OPORT=8042 DPORT=8080
 
 case "$MODE" in
@@ -70,6 +81,12 @@ EOF
 }
 ensure_corpus $SMALL small $SMALL_STUDIES
 ensure_corpus $LARGE large $LARGE_STUDIES
+# ------------------------------------------------------------------ load generator
+LOADGEN_BUILD=${LOADGEN_BUILD:-$ROOT/build/loadgen}
+if [ "$CLIENT" = native ]; then
+  { cmake -S "$HERE/loadgen" -B "$LOADGEN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build "$LOADGEN_BUILD"; } >> "$LOG" 2>&1 || { say "loadgen build failed (see $LOG)"; exit 1; }
+fi
 ninst() { $PY -c "import json,sys;print(json.load(open(sys.argv[1]))['instances'])" "$CORPUS/$1/summary.json"; }
 NSMALL=$(ninst $SMALL) NLARGE=$(ninst $LARGE)
 
@@ -104,6 +121,7 @@ cleanup() {
   # the data (~10k-40k files) is deleted in the background: the measurements are over, and
   # the caller need not wait for it
   mv "$WORK" "$WORK.trash" && (rm -rf "$WORK.trash" > /dev/null 2>&1 &)
+  rm -rf "$BODIES"
 }
 trap cleanup EXIT
 
@@ -112,20 +130,22 @@ phase_small() {  # SERVER OUT
   local s=$1 out=$2 dir=$WORK/$1-small-$r
   start_server "$s" "$dir"
   local B=("$PY" "$SHARED/dicomweb_bench.py" --base "$BASE" --corpus "$CORPUS/$SMALL" --server-pid "$PID" --out "$out")
+  local L=("${B[@]}")   # STOW and WADO: the load client
+  if [ "$CLIENT" = native ]; then L=("$PY" "$HERE/native_load.py" --loadgen "$LOADGEN_BUILD/loadgen" --tmp "$BODIES" "${B[@]:2}"); fi
   say "$s small: STOW 1/req 1 client, 20/req 1 client, 1/req 4 clients, 20/req 4 clients"
   local o=0
-  "${B[@]}" --label small stow --offset $o --count $S1 --batch 1 --concurrency 1 >> "$LOG"; o=$((o + S1))
-  "${B[@]}" --label small stow --offset $o --count $S2 --batch 20 --concurrency 1 >> "$LOG"; o=$((o + S2))
-  "${B[@]}" --label small stow --offset $o --count $S3 --batch 1 --concurrency 4 >> "$LOG"; o=$((o + S3))
-  "${B[@]}" --label small stow --offset $o --count $S4 --batch 20 --concurrency 4 >> "$LOG"; o=$((o + S4))
+  "${L[@]}" --label small stow --offset $o --count $S1 --batch 1 --concurrency 1 >> "$LOG"; o=$((o + S1))
+  "${L[@]}" --label small stow --offset $o --count $S2 --batch 20 --concurrency 1 >> "$LOG"; o=$((o + S2))
+  "${L[@]}" --label small stow --offset $o --count $S3 --batch 1 --concurrency 4 >> "$LOG"; o=$((o + S3))
+  "${L[@]}" --label small stow --offset $o --count $S4 --batch 20 --concurrency 4 >> "$LOG"; o=$((o + S4))
   say "$s small: bulk load to $NSMALL instances (20/req, 4 clients)"
-  "${B[@]}" --label small-bulk stow --offset $o --batch 20 --concurrency 4 >> "$LOG"
+  "${L[@]}" --label small-bulk stow --offset $o --batch 20 --concurrency 4 >> "$LOG"
   "${B[@]}" --label small disk --storage-dir "$DATA" --instances "$NSMALL" >> "$LOG"
   say "$s small: QIDO ($QN queries per type)"
   "$PY" "$HERE/qido.py" --base "$BASE" --corpus "$CORPUS/$SMALL" --dialect $DIALECT --server-pid "$PID" \
       --n $QN --warmup $QW --label small --out "$out" >> "$LOG"
   say "$s small: WADO"
-  "${B[@]}" --label small wado --studies $WS --concurrency 1 4 --n $WN --warmup $WW >> "$LOG"
+  "${L[@]}" --label small wado --studies $WS --concurrency 1 4 --n $WN --warmup $WW >> "$LOG"
   "${B[@]}" --label small-end disk --storage-dir "$DATA" --instances "$NSMALL" >> "$LOG"  # VmHWM
   say "$s small: restart-to-ready"
   "$PY" "$HERE/restart_time.py" --pidfile "$PIDFILE" --probe "$BASE/studies?limit=1" --log "$SLOG" \
@@ -140,14 +160,16 @@ phase_large() {  # SERVER OUT
   local s=$1 out=$2 dir=$WORK/$1-large-$r
   start_server "$s" "$dir"
   local B=("$PY" "$SHARED/dicomweb_bench.py" --base "$BASE" --corpus "$CORPUS/$LARGE" --server-pid "$PID" --out "$out")
+  local L=("${B[@]}")
+  if [ "$CLIENT" = native ]; then L=("$PY" "$HERE/native_load.py" --loadgen "$LOADGEN_BUILD/loadgen" --tmp "$BODIES" "${B[@]:2}"); fi
   say "$s large: STOW x4, WADO"
   local o=0
-  "${B[@]}" --label large stow --offset $o --count $L1 --batch 1 --concurrency 1 >> "$LOG"; o=$((o + L1))
-  "${B[@]}" --label large stow --offset $o --count $L2 --batch 20 --concurrency 1 >> "$LOG"; o=$((o + L2))
-  "${B[@]}" --label large stow --offset $o --count $L3 --batch 1 --concurrency 4 >> "$LOG"; o=$((o + L3))
-  "${B[@]}" --label large stow --offset $o --count $L4 --batch 20 --concurrency 4 >> "$LOG"
+  "${L[@]}" --label large stow --offset $o --count $L1 --batch 1 --concurrency 1 >> "$LOG"; o=$((o + L1))
+  "${L[@]}" --label large stow --offset $o --count $L2 --batch 20 --concurrency 1 >> "$LOG"; o=$((o + L2))
+  "${L[@]}" --label large stow --offset $o --count $L3 --batch 1 --concurrency 4 >> "$LOG"; o=$((o + L3))
+  "${L[@]}" --label large stow --offset $o --count $L4 --batch 20 --concurrency 4 >> "$LOG"
   "${B[@]}" --label large disk --storage-dir "$DATA" --instances "$NLARGE" >> "$LOG"
-  "${B[@]}" --label large wado --studies $LWS --concurrency 1 4 --n $LWN --warmup $LWW >> "$LOG"
+  "${L[@]}" --label large wado --studies $LWS --concurrency 1 4 --n $LWN --warmup $LWW >> "$LOG"
   "${B[@]}" --label large-end disk --storage-dir "$DATA" --instances "$NLARGE" >> "$LOG"
   stop_server "$s" "$dir"
   "$PY" "$SHARED/dicomweb_bench.py" --corpus "$CORPUS/$LARGE" --out "$out" --label large-stopped \
@@ -207,6 +229,7 @@ binary_label() {
   echo "\"git\":\"$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src CMakeLists.txt 2>/dev/null || echo -dirty)\","
   echo "\"cpu\":\"$(lscpu | sed -n 's/^Model name: *//p')\",\"nproc\":$(nproc),"
   echo "\"mem_gib\":$(free -g | awk '/^Mem:/{print $2}'),\"kernel\":\"$(uname -r)\","
+  echo "\"client\":\"$CLIENT\","
   echo "\"fs\":\"$(findmnt -n -T "$WORK" -o FSTYPE)\",\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\","
   echo "\"orthanc\":\"$(dpkg-query -W -f='${Version}' orthanc) + dicomweb $(dpkg-query -W -f='${Version}' orthanc-dicomweb)\","
   echo "\"dicomstore\":\"$(binary_label "$BIN") ($("$BIN" --version 2>&1 | head -1), built $(date -r "$BIN" -Is))\","
