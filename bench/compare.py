@@ -186,6 +186,13 @@ def main():
     out.append("corpora: %s, %s" % (env.get("small_corpus"), env.get("large_corpus")))
     out.append("machine now: fsync'd sequential write (fio, 1 MiB, end_fsync) %s MB/s; "
                "create+write+fsync of 38 KB files %s files/s" % (fmt(fsync_mb), fmt(files_s)))
+    sink_mb = pick(m, "mb_per_s", cmd="stow", label="ceiling")
+    sink_sha_mb = pick(m, "mb_per_s", cmd="stow", label="ceiling-sha256")
+    if sink_mb:
+        out.append("ceiling of STOW large 20/req 4 clients (stow_sink: receive, write, fdatasync; same client): "
+                   "%s MB/s = %s%% of fio; with SHA-256 of the bytes %s MB/s = %s%%" % (
+                       fmt(sink_mb), fmt(fsync_mb and 100 * sink_mb / fsync_mb), fmt(sink_sha_mb),
+                       fmt(fsync_mb and sink_sha_mb and 100 * sink_sha_mb / fsync_mb)))
     out.append("ratio = dicomstore / Orthanc; 'better' says which direction wins "
                "(higher: ratio > 1 is dicomstore ahead; lower: ratio < 1 is dicomstore ahead)")
     out.append("")
@@ -216,7 +223,9 @@ def main():
         out.append("WARNING: " + w)
     print("\n".join(out))
     if a.json_out:
-        summary = dict(env=env, fsync_seq_write_mb_s=fsync_mb, file_create_fsync_per_s=files_s, targets_pass=npass, targets_fail=nfail,
+        summary = dict(env=env, fsync_seq_write_mb_s=fsync_mb, file_create_fsync_per_s=files_s,
+                       stow_large_ceiling_mb_s=sink_mb, stow_large_ceiling_sha256_mb_s=sink_sha_mb,
+                       targets_pass=npass, targets_fail=nfail,
                        warnings=warn, rows=table)
         with open(a.json_out, "w") as f:
             f.write(dump_lines(summary))

@@ -10,7 +10,8 @@
 #          whole corpus; disk; QIDO; WADO; VmHWM; restart-to-ready; stop; disk after stop.
 #   large: the same four STOW configs, disk, WADO, VmHWM, stop, disk after stop.
 #   big:   one ~1 GB STOW request into a fresh server, its peak RSS (dicomstore only in quick).
-# plus the fsync'd sequential write bandwidth of the disk the servers write to (fio).
+# plus the fsync'd sequential write bandwidth of the disk the servers write to (fio), and the
+# ceiling of STOW large on this machine (bench/loadgen/stow_sink: receive + write + fdatasync).
 # Server data dirs are only deleted at the end: this machine's ext4 has no journal, and there
 # every inode allocation skips inodes freed in the last 1-6 minutes (ext4 recently_deleted()),
 # so an `rm -rf` of 20,000 files makes the next phase's file creation several times slower.
@@ -38,7 +39,7 @@ if ! BODIES=$(mktemp -d /dev/shm/dicomstore-bench-bodies.XXXXXX 2> /dev/null); t
   BODIES=$WORK/bodies && mkdir "$BODIES"
 fi
 CLIENT=${CLIENT:-native}
-OPORT=8042 DPORT=8080
+OPORT=8042 DPORT=8080 SPORT=8081
 
 case "$MODE" in
 full)
@@ -185,6 +186,28 @@ phase_big() {  # SERVER OUT: one ~1 GB request into a fresh server; VmHWM = this
   stop_server "$s" "$dir"
 }
 
+# The ceiling of the STOW large 20/req 4 clients row on this machine right now: the same
+# requests from the same client into bench/loadgen/stow_sink, which only receives, writes and
+# fdatasyncs each request (no parse, no index), without and with SHA-256 of the bytes.
+phase_ceiling() {  # OUT
+  [ "$CLIENT" = native ] || return 0
+  local sha
+  for sha in "" --sha256; do
+    local dir=$WORK/sink${sha:+-sha256}-$r
+    mkdir -p "$dir"
+    "$LOADGEN_BUILD/stow_sink" $SPORT "$dir" $sha > "$dir/sink.log" 2>&1 &
+    local spid=$!
+    sleep 0.3
+    say "ceiling: STOW large 20/req 4 clients into stow_sink ${sha:-(no hash)}"
+    "$PY" "$HERE/native_load.py" --loadgen "$LOADGEN_BUILD/loadgen" --tmp "$BODIES" \
+        --base "http://127.0.0.1:$SPORT/dicom-web" --corpus "$CORPUS/$LARGE" --server-pid $spid \
+        --out "$1" --label "ceiling${sha:+-sha256}" stow --offset 0 --count $L4 --batch 20 \
+        --concurrency 4 >> "$LOG"
+    kill $spid; wait $spid 2> /dev/null || true
+    rm -rf "$dir"
+  done
+}
+
 # fsync'd sequential write bandwidth of the file system the servers write to (as limits.sh:
 # fio, 1 MiB writes of non-zero data, one fsync at the end; dd from /dev/zero is too noisy).
 fsync_bandwidth() {  # OUT
@@ -243,6 +266,7 @@ for r in $(seq 1 "$REPS"); do
     phase_large $s "$RES/$s.jsonl"
     case " $BIG_SERVERS " in *" $s "*) phase_big $s "$RES/$s.jsonl" ;; esac
   done
+  phase_ceiling "$RES/machine.jsonl"
   fsync_bandwidth "$RES/machine.jsonl"
 done
 say "done; raw results in $RES"
