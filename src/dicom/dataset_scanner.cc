@@ -15,10 +15,6 @@
 namespace dicomstore::dicom {
 namespace {
 
-constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
-constexpr uint32_t kItemTag = 0xFFFEE000;
-constexpr uint32_t kItemDelimiterTag = 0xFFFEE00D;
-constexpr uint32_t kSequenceDelimiterTag = 0xFFFEE0DD;
 constexpr uint32_t kFloatPixelDataTag = 0x7FE00008;
 constexpr uint32_t kDoublePixelDataTag = 0x7FE00009;
 constexpr uint32_t kPixelDataTag = 0x7FE00010;

@@ -43,6 +43,12 @@ namespace dicomstore::dicom {
 
 enum class Encoding { kImplicitLittle, kExplicitLittle, kExplicitBig };
 
+// Encoding markers (PS3.5 7.5), shared by the readers of raw dataset bytes.
+inline constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
+inline constexpr uint32_t kItemTag = 0xFFFEE000;
+inline constexpr uint32_t kItemDelimiterTag = 0xFFFEE00D;
+inline constexpr uint32_t kSequenceDelimiterTag = 0xFFFEE0DD;
+
 struct ScanResult {
   // Offset of the first top-level element with tag >= (7FE0,0008) (or of trailing bytes
   // too short to be an element); data.size() if none. DCMTK parses [0, stop_offset).

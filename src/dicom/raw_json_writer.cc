@@ -18,10 +18,6 @@
 namespace dicomstore::dicom {
 namespace {
 
-constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
-constexpr uint32_t kItemTag = 0xFFFEE000;
-constexpr uint32_t kItemDelimiterTag = 0xFFFEE00D;
-constexpr uint32_t kSequenceDelimiterTag = 0xFFFEE0DD;
 constexpr uint32_t kGroup8Length = 0x00080000;
 constexpr uint32_t kSpecificCharacterSet = 0x00080005;
 
