@@ -11,6 +11,7 @@
 #include "dcmtk/dcmdata/dcdicent.h"
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcvr.h"
+#include "dicom/byte_order.h"
 
 namespace dicomstore::dicom {
 namespace {
@@ -117,15 +118,11 @@ class Scanner {
  private:
   uint16_t U16(size_t at, Encoding enc) const {
     const auto* p = reinterpret_cast<const unsigned char*>(data_.data() + at);
-    return enc == Encoding::kExplicitBig ? static_cast<uint16_t>((p[0] << 8) | p[1])
-                                         : static_cast<uint16_t>(p[0] | (p[1] << 8));
+    return enc == Encoding::kExplicitBig ? ReadBe<uint16_t>(p) : ReadLe<uint16_t>(p);
   }
   uint32_t U32(size_t at, Encoding enc) const {
     const auto* p = reinterpret_cast<const unsigned char*>(data_.data() + at);
-    if (enc == Encoding::kExplicitBig) {
-      return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-    }
-    return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+    return enc == Encoding::kExplicitBig ? ReadBe<uint32_t>(p) : ReadLe<uint32_t>(p);
   }
 
   absl::Status ReadHeader(size_t pos, size_t end, Encoding enc, Header* h) const;

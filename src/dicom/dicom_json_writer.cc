@@ -25,6 +25,7 @@
 #include "dcmtk/dcmdata/dcsequen.h"
 #include "dcmtk/dcmdata/dcvr.h"
 #include "dicom/bulkdata_rules.h"
+#include "dicom/byte_order.h"
 #include "dicom/dataset_scanner.h"
 #include "dicom/person_name.h"
 
@@ -151,13 +152,6 @@ void WriteFloat(double d, JsonTextWriter* out) {
   } else {
     out->Double(d);
   }
-}
-
-template <typename U>
-U ReadLe(const unsigned char* p) {
-  U v = 0;
-  for (size_t i = 0; i < sizeof(U); ++i) v |= static_cast<U>(static_cast<U>(p[i]) << (8 * i));
-  return v;
 }
 
 // Values of a numeric element as little-endian bytes.

@@ -14,6 +14,7 @@
 #include "dcmtk/dcmdata/dcdicent.h"
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcvr.h"
+#include "dicom/byte_order.h"
 
 namespace dicomstore::dicom {
 namespace {
@@ -22,12 +23,10 @@ constexpr uint32_t kGroup8Length = 0x00080000;
 constexpr uint32_t kSpecificCharacterSet = 0x00080005;
 
 uint16_t U16(std::string_view data, size_t at) {
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data() + at);
-  return static_cast<uint16_t>(p[0] | (p[1] << 8));
+  return ReadLe<uint16_t>(reinterpret_cast<const unsigned char*>(data.data() + at));
 }
 uint32_t U32(std::string_view data, size_t at) {
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data() + at);
-  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+  return ReadLe<uint32_t>(reinterpret_cast<const unsigned char*>(data.data() + at));
 }
 
 // How an element of a given VR is written (DicomJsonWriter::WriteElement's branches).

@@ -22,22 +22,43 @@ namespace {
 // human-readable detail in its private FailureDetail attribute (spec §10.2).
 constexpr int kProcessingFailure = 0x0110;
 
-// Cuts the attributes kept for a level out of an instance's DICOM JSON text (compact, keys
-// in tag order): their members are copied as they are, in tag order.
-std::string LevelJson(std::string_view instance, QidoLevel level) {
+// The attributes kept for a level, sorted (the JSON keys ascend in tag order).
+std::vector<uint32_t> SortedLevelAttributes(QidoLevel level) {
   std::vector<uint32_t> tags = StoredLevelAttributes(level);
   std::sort(tags.begin(), tags.end());
-  std::string out = "{";
+  return tags;
+}
+
+struct LevelJsons {
+  std::string study, series;
+};
+
+// Cuts the attributes kept for the study and the series level out of an instance's DICOM
+// JSON text (compact, keys in tag order) in one pass: their members are copied as they
+// are, in tag order.
+LevelJsons CutLevelJsons(std::string_view instance) {
+  static const std::vector<uint32_t>* const study_tags =
+      new std::vector<uint32_t>(SortedLevelAttributes(QidoLevel::kStudy));
+  static const std::vector<uint32_t>* const series_tags =
+      new std::vector<uint32_t>(SortedLevelAttributes(QidoLevel::kSeries));
+  const uint32_t last = std::max(study_tags->empty() ? 0 : study_tags->back(),
+                                 series_tags->empty() ? 0 : series_tags->back());
+  LevelJsons out{"{", "{"};
+  const auto keep = [](const std::vector<uint32_t>& tags, uint32_t tag, std::string_view key,
+                       std::string_view raw, std::string* json) {
+    if (!std::binary_search(tags.begin(), tags.end(), tag)) return;
+    absl::StrAppend(json, json->size() > 1 ? "," : "", "\"", Av(key), "\":", Av(raw));
+  };
   ForEachJsonMember(instance, [&](std::string_view key, std::string_view raw) {
     const std::optional<uint32_t> tag = ParseHexTag(key);
     if (!tag) return true;
-    if (tags.empty() || *tag > tags.back()) return false;  // keys ascend: no more to keep
-    if (std::binary_search(tags.begin(), tags.end(), *tag)) {
-      absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", Av(key), "\":", Av(raw));
-    }
+    if (*tag > last) return false;  // keys ascend: no more to keep
+    keep(*study_tags, *tag, key, raw, &out.study);
+    keep(*series_tags, *tag, key, raw, &out.series);
     return true;
   });
-  out.push_back('}');
+  out.study.push_back('}');
+  out.series.push_back('}');
   return out;
 }
 
@@ -222,8 +243,9 @@ StowRequest::PartResult StowRequest::ParsePart(const blobs::BlobRef& blob,
   rec.rows = parsed->rows;
   rec.columns = parsed->columns;
   rec.bits_allocated = parsed->bits_allocated;
-  rec.study_json = LevelJson(parsed->json, QidoLevel::kStudy);
-  rec.series_json = LevelJson(parsed->json, QidoLevel::kSeries);
+  LevelJsons levels = CutLevelJsons(parsed->json);
+  rec.study_json = std::move(levels.study);
+  rec.series_json = std::move(levels.series);
   rec.instance_json = std::move(parsed->json);
   rec.blob_key = blob.key;
   rec.size_bytes = static_cast<int64_t>(blob.location.size);
