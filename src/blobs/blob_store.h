@@ -15,10 +15,11 @@
 //
 // Write protocol: a BlobWriter owns one open segment at a time (no other writer appends to
 // it until the writer is destroyed, which hands it back for reuse). It appends blobs one
-// after another (BeginBlob, Append..., EndBlob), hashing them; Sync() fdatasyncs what it
-// wrote. Only after Sync may the index commit rows pointing at the blobs, and the writer
-// must live until that commit is done: then the bytes of a segment not referenced by the
-// index after a crash are always at its end, and TrimSegments (recovery) cuts them off.
+// after another (BeginBlob, Append..., EndBlob); a blob's bytes are in the file
+// once EndBlob returns, and Sync() fdatasyncs what it wrote. Only after Sync may the index commit
+// rows pointing at the blobs, and the writer must live until that commit is done: then the bytes of
+// a segment not referenced by the index after a crash are always at its end, and TrimSegments
+// (recovery) cuts them off.
 #ifndef DICOMSTORE_BLOBS_BLOB_STORE_H_
 #define DICOMSTORE_BLOBS_BLOB_STORE_H_
 
@@ -50,7 +51,6 @@ struct BlobLocation {
 struct BlobRef {
   int64_t store_id = 0;
   std::string key;
-  std::string sha256_hex;  // of the bytes
   BlobLocation location;
 };
 
@@ -85,8 +85,10 @@ class BlobWriter {
   bool segment_dirty_ = false;                  // written since the last Sync
   bool in_blob_ = false;
   uint64_t blob_start_ = 0, blob_size_ = 0;
-  struct Hasher;
-  std::unique_ptr<Hasher> hasher_;
+  // Bytes of the current blob not yet written: appends reach the file in pieces that end on
+  // kWriteUnit boundaries of the segment, and at the blob's end (see Append).
+  std::string pending_;
+  absl::Status WritePending();
 };
 
 class BlobStore {

@@ -45,18 +45,18 @@ struct InstanceRecord {
   // The stored bytes.
   std::string blob_key;
   int64_t size_bytes = 0;
-  std::string sha256_hex;
   int64_t create_time_micros = 0;
 };
 
 // The outcome of inserting one instance of a batch.
 enum class InsertOutcome {
-  kStored,            // new row
-  kDuplicateSame,     // same UIDs and same sha256 already stored: nothing written
-  kDuplicateDiffers,  // same UIDs, different bytes: refused
-  kStudyLocked,       // the study (or series) is being deleted: refused (checked before the
-                      // duplicate rules: nothing is accepted into a locked study)
-  kStoreMissing,      // the store was deleted meanwhile: refused
+  kStored,        // new row
+  kDuplicate,     // an instance with the same UIDs is stored: nothing written (whether
+                  // its bytes are the same is the caller's to check: the index has no
+                  // bytes)
+  kStudyLocked,   // the study (or series) is being deleted: refused (checked before the
+                  // duplicate rules: nothing is accepted into a locked study)
+  kStoreMissing,  // the store was deleted meanwhile: refused
 };
 
 // A typed QIDO query. Empty strings / nullopt mean "no constraint". Every constraint is an

@@ -73,7 +73,7 @@ std::set<std::string> Words(const std::string& words) {
   "st.accession_number, st.referring_physician_name, st.study_date, se.modality, "           \
   "se.series_number, i.instance_number, i.number_of_frames, i.pixel_rows, i.pixel_columns, " \
   "i.bits_allocated, st.study_json, se.series_json, i.instance_json, i.blob_key, "           \
-  "i.size_bytes, i.sha256_hex, i.create_time_micros"
+  "i.size_bytes, i.create_time_micros"
 #define INSTANCE_FROM                         \
   " FROM instances AS i"                      \
   " JOIN series AS se ON se.id = i.series_id" \
@@ -106,7 +106,6 @@ InstanceRecord ReadInstance(const Statement& stmt) {
   r.instance_json = stmt.ColumnText(c++);
   r.blob_key = stmt.ColumnText(c++);
   r.size_bytes = stmt.ColumnInt(c++);
-  r.sha256_hex = stmt.ColumnText(c++);
   r.create_time_micros = stmt.ColumnInt(c++);
   return r;
 }
@@ -553,14 +552,11 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
   }
   if (series.has_value()) {
     DS_ASSIGN_OR_RETURN(Statement stmt,
-                        db_.Prepare("SELECT sha256_hex FROM instances "
+                        db_.Prepare("SELECT 1 FROM instances "
                                     "WHERE series_id = ?1 AND sop_instance_uid = ?2"));
     stmt.BindInt(1, series->id).BindText(2, r.sop_instance_uid);
     DS_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (row) {
-      return stmt.ColumnText(0) == r.sha256_hex ? InsertOutcome::kDuplicateSame
-                                                : InsertOutcome::kDuplicateDiffers;
-    }
+    if (row) return InsertOutcome::kDuplicate;
   }
 
   const int64_t instance_structured = static_cast<int64_t>(r.instance_json.size());
@@ -646,8 +642,8 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
         db_.Prepare("INSERT INTO instances (series_id, store_id, sop_instance_uid, sop_class_uid, "
                     "transfer_syntax_uid, instance_number, number_of_frames, pixel_rows, "
                     "pixel_columns, bits_allocated, instance_json, blob_key, size_bytes, "
-                    "structured_bytes, sha256_hex, create_time_micros) VALUES (?1, ?2, ?3, ?4, "
-                    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"));
+                    "structured_bytes, create_time_micros) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
     stmt.BindInt(1, series_id)
         .BindInt(2, r.store_id)
         .BindText(3, r.sop_instance_uid)
@@ -662,8 +658,7 @@ absl::StatusOr<InsertOutcome> SqliteInstanceIndex::InsertOne(const InstanceRecor
         .BindText(12, r.blob_key)
         .BindInt(13, r.size_bytes)
         .BindInt(14, instance_structured)
-        .BindText(15, r.sha256_hex)
-        .BindInt(16, r.create_time_micros);
+        .BindInt(15, r.create_time_micros);
     DS_RETURN_IF_ERROR(stmt.Run());
   }
   DS_RETURN_IF_ERROR(AddToSeries(series_id, added));

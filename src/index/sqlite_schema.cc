@@ -185,6 +185,12 @@ CREATE TABLE instances (
 CREATE INDEX instances_by_store ON instances (store_id);
 CREATE INDEX instances_by_uid ON instances (store_id, sop_instance_uid);
 )sql"},
+    // Duplicates are told apart by comparing the stored bytes; the SHA-256 of every
+    // instance, computed during the upload only for that, cost a quarter of the CPU of a
+    // large STOW (docs/PERFORMANCE.md).
+    {3, R"sql(
+ALTER TABLE instances DROP COLUMN sha256_hex;
+)sql"},
 };
 
 absl::StatusOr<int> ReadUserVersion(Db& db) {

@@ -67,6 +67,10 @@ class StowRequest {
   absl::Status StartBlob();
   void SubmitPendingParse();
   void FreeBlob(const blobs::BlobRef& blob);
+  // After the index found an instance with these UIDs stored: "" when `blob` holds the same
+  // bytes (a repeated upload, acknowledged as stored), else why the part is refused.
+  std::string CompareWithStored(const blobs::BlobRef& blob, const std::string& study,
+                                const std::string& series, const std::string& sop);
   static PartResult ParsePart(const blobs::BlobRef& blob, const std::optional<std::string>& bytes,
                               int64_t store_id, const std::optional<std::string>& study);
 

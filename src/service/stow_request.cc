@@ -189,6 +189,34 @@ void StowRequest::EndPart() {
   if (part.bytes_complete) part.to_parse->bytes = std::move(part.bytes);
 }
 
+std::string StowRequest::CompareWithStored(const blobs::BlobRef& blob, const std::string& study,
+                                           const std::string& series, const std::string& sop) {
+  absl::StatusOr<index::InstanceRecord> stored =
+      service_->index_->instances()->GetInstance(store_.store_id, study, series, sop);
+  if (!stored.ok()) {
+    // Deleted between the commit and now: neither "same" nor "differs" can be answered.
+    return absl::StrCat("an instance with the same UIDs was being deleted meanwhile (",
+                        stored.status().message(), "); retry");
+  }
+  static constexpr char kDiffers[] =
+      "an instance with the same Study/Series/SOP Instance UIDs already exists with different "
+      "content";
+  if (static_cast<uint64_t>(stored->size_bytes) != blob.location.size) return kDiffers;
+  absl::StatusOr<blobs::BlobLocation> where =
+      service_->blobs_->Locate(store_.store_id, stored->blob_key);
+  if (!where.ok())
+    return absl::StrCat("cannot read the stored instance: ", where.status().message());
+  absl::StatusOr<std::unique_ptr<MappedFile>> old_bytes =
+      MappedFile::Open(where->path, where->offset, where->size);
+  absl::StatusOr<std::unique_ptr<MappedFile>> new_bytes =
+      MappedFile::Open(blob.location.path, blob.location.offset, blob.location.size);
+  if (!old_bytes.ok() || !new_bytes.ok()) {
+    const absl::Status& s = old_bytes.ok() ? new_bytes.status() : old_bytes.status();
+    return absl::StrCat("cannot compare with the stored instance: ", s.message());
+  }
+  return (*old_bytes)->view() == (*new_bytes)->view() ? "" : kDiffers;
+}
+
 StowRequest::PartResult StowRequest::ParsePart(const blobs::BlobRef& blob,
                                                const std::optional<std::string>& bytes,
                                                int64_t store_id,
@@ -249,7 +277,6 @@ StowRequest::PartResult StowRequest::ParsePart(const blobs::BlobRef& blob,
   rec.instance_json = std::move(parsed->json);
   rec.blob_key = blob.key;
   rec.size_bytes = static_cast<int64_t>(blob.location.size);
-  rec.sha256_hex = blob.sha256_hex;
   rec.create_time_micros = NowMicros();
   return r;
 }
@@ -300,15 +327,11 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
   writer_.reset();  // committed: the segment may take other requests' blobs now
   for (size_t k = 0; k < commit_index.size(); ++k) {
     PartResult& r = results[commit_index[k]];
-    if ((*outcomes)[k] != index::InsertOutcome::kStored) FreeBlob(*r.blob);
     switch ((*outcomes)[k]) {
       case index::InsertOutcome::kStored:
-      case index::InsertOutcome::kDuplicateSame:
         break;
-      case index::InsertOutcome::kDuplicateDiffers:
-        r.failure =
-            "an instance with the same Study/Series/SOP Instance UIDs already exists "
-            "with different content";
+      case index::InsertOutcome::kDuplicate:
+        r.failure = CompareWithStored(*r.blob, r.study_uid, r.series_uid, r.sop_instance_uid);
         break;
       case index::InsertOutcome::kStudyLocked:
         r.failure = "the study or series is being deleted; retry when the deletion is done";
@@ -317,6 +340,7 @@ absl::StatusOr<StowResult> StowRequest::Finish() {
         r.failure = "the DICOM store was deleted";
         break;
     }
+    if ((*outcomes)[k] != index::InsertOutcome::kStored) FreeBlob(*r.blob);
   }
 
   const std::string studies_url =

@@ -1,6 +1,6 @@
 // An Env for tests: delegates to the real file system but fails chosen operations on
 // demand (fdatasync, appends that half-land as on a full disk, directory fsync), and counts
-// files created and syncs.
+// files created and syncs, and records where each append landed.
 #ifndef DICOMSTORE_TESTS_UNIT_BLOBS_FAULTY_ENV_H_
 #define DICOMSTORE_TESTS_UNIT_BLOBS_FAULTY_ENV_H_
 
@@ -15,10 +15,19 @@ namespace dicomstore::blobs::testing {
 // A file whose Append/Sync can be made to fail.
 class FaultyFile final : public WritableFile {
  public:
+  // An append of `size` bytes ending at file offset `end`.
+  struct Write {
+    uint64_t end, size;
+  };
   FaultyFile(std::unique_ptr<WritableFile> file, const bool* fail_append, const bool* fail_sync,
-             int* syncs)
-      : file_(std::move(file)), fail_append_(fail_append), fail_sync_(fail_sync), syncs_(syncs) {}
+             int* syncs, std::vector<Write>* writes)
+      : file_(std::move(file)),
+        fail_append_(fail_append),
+        fail_sync_(fail_sync),
+        syncs_(syncs),
+        writes_(writes) {}
   absl::Status Append(std::string_view data) override {
+    writes_->push_back(Write{file_->size() + data.size(), data.size()});
     if (*fail_append_) {
       // Half the bytes land, as with a disk filling up mid-write.
       (void)file_->Append(data.substr(0, data.size() / 2));
@@ -43,6 +52,7 @@ class FaultyFile final : public WritableFile {
   const bool* fail_append_;
   const bool* fail_sync_;
   int* syncs_;
+  std::vector<Write>* writes_;
 };
 
 // An Env that delegates to the real one but can fail chosen operations.
@@ -53,12 +63,13 @@ class FaultyEnv final : public Env {
   bool fail_sync_dir = false;
   int syncs = 0;
   int files_created = 0;
+  std::vector<FaultyFile::Write> writes;  // of every file, in order
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
     auto file = DefaultEnv()->NewWritableFile(p);
     if (!file.ok()) return file.status();
     ++files_created;
     return std::unique_ptr<WritableFile>(
-        std::make_unique<FaultyFile>(*std::move(file), &fail_append, &fail_sync, &syncs));
+        std::make_unique<FaultyFile>(*std::move(file), &fail_append, &fail_sync, &syncs, &writes));
   }
   absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(const std::string& p) override {
     return DefaultEnv()->NewReadableFile(p);

@@ -74,7 +74,6 @@ InstanceRecord Rec(int64_t store, const std::string& study, const std::string& s
   r.instance_json = absl::StrCat(R"({"sop":")", sop, R"("})");
   r.blob_key = absl::StrCat(store, "/", study, "/", series, "/", sop);
   r.size_bytes = 1000;
-  r.sha256_hex = absl::StrCat("sha-", sop);
   r.create_time_micros = 123456;
   return r;
 }
@@ -240,7 +239,6 @@ TEST_P(InstanceIndexTest, InsertAndGetAcrossStores) {
   EXPECT_EQ(got->instance_json, full.instance_json);
   EXPECT_EQ(got->blob_key, full.blob_key);
   EXPECT_EQ(got->size_bytes, 1000);
-  EXPECT_EQ(got->sha256_hex, "sha-1.1.1.1");
   EXPECT_EQ(got->create_time_micros, 123456);
 
   auto other = ii_->GetInstance(b_, "1.1", "1.1.1", "1.1.1.1");
@@ -323,11 +321,11 @@ TEST_P(InstanceIndexTest, DuplicatesAcrossBatches) {
   same.blob_key = "a/other-blob";
   InstanceRecord differs = r;
   differs.blob_key = "a/third-blob";
-  differs.sha256_hex = "sha-different";
   // The same SOP UID under another series of the study is another instance.
   InstanceRecord elsewhere = Rec(a_, "1.1", "1.1.2", "1.1.1.1");
-  EXPECT_THAT(Insert({same}), ElementsAre(kDuplicateSame));
-  EXPECT_THAT(Insert({differs}), ElementsAre(kDuplicateDiffers));
+  // Whatever the bytes: the index has none to compare (the STOW service does).
+  EXPECT_THAT(Insert({same}), ElementsAre(kDuplicate));
+  EXPECT_THAT(Insert({differs}), ElementsAre(kDuplicate));
   EXPECT_THAT(Insert({elsewhere}), ElementsAre(kStored));
 
   EXPECT_FALSE(HasBlob(ii_, "a/other-blob"));
@@ -343,10 +341,9 @@ TEST_P(InstanceIndexTest, DuplicatesWithinOneBatchBehaveLikeSequentialInserts) {
   same.blob_key = "a/dup-blob";
   InstanceRecord differs = r;
   differs.blob_key = "a/diff-blob";
-  differs.sha256_hex = "sha-other";
   InstanceRecord next = Rec(a_, "1.1", "1.1.1", "1.1.1.2");
   EXPECT_THAT(Insert({r, same, differs, next, next}),
-              ElementsAre(kStored, kDuplicateSame, kDuplicateDiffers, kStored, kDuplicateSame));
+              ElementsAre(kStored, kDuplicate, kDuplicate, kStored, kDuplicate));
   EXPECT_FALSE(HasBlob(ii_, "a/dup-blob"));
   EXPECT_FALSE(HasBlob(ii_, "a/diff-blob"));
   ExpectCounts(*ii_->StudyCounts(a_, "1.1"), 1, 1, 2, 2000,
@@ -977,7 +974,7 @@ TEST_P(InstanceIndexTest, ConcurrentInsertsKeepCountersExact) {
         }
         for (InsertOutcome o : *outcomes) {
           if (o == kStored) ++stored;
-          if (o == kDuplicateSame) ++duplicates;
+          if (o == kDuplicate) ++duplicates;
         }
       }
     });
@@ -1083,6 +1080,36 @@ TEST_F(InstanceIndexFileTest, MigrationTwoGivesExistingStoresCounters) {
   ASSERT_THAT(outcomes, IsOk());
   EXPECT_THAT(*outcomes, ElementsAre(kStored));
   EXPECT_EQ((*index)->instances()->StoreCounts(store_id)->instances, 1);
+}
+
+TEST_F(InstanceIndexFileTest, MigrationThreeDropsTheHashColumnAndKeepsTheRows) {
+  const std::string path = dir_.File("index.db");
+  int64_t store_id = 0;
+  InstanceRecord r;
+  {
+    auto index = OpenSqliteIndex(path);
+    ASSERT_THAT(index, IsOk());
+    ASSERT_THAT((*index)->CreateDataset({kDs, "", "", 1}), IsOk());
+    auto store = (*index)->CreateStore({{kDs, "old"}, 0, "{}", 1});
+    ASSERT_THAT(store, IsOk());
+    store_id = store->store_id;
+    r = Rec(store_id, "1", "1.1", "1.1.1");
+    ASSERT_THAT((*index)->instances()->InsertInstances({r}), IsOk());
+  }
+  // Turn the file back into a version 2 database: its instances had a SHA-256 column.
+  RawExec(path,
+          "ALTER TABLE instances ADD COLUMN sha256_hex TEXT NOT NULL DEFAULT 'ab'; "
+          "PRAGMA user_version = 2;");
+  ASSERT_EQ(RawCount(path, "pragma_table_info('instances') WHERE name = 'sha256_hex'"), 1);
+
+  auto index = OpenSqliteIndex(path);
+  ASSERT_THAT(index, IsOk());
+  EXPECT_EQ(RawCount(path, "pragma_table_info('instances') WHERE name = 'sha256_hex'"), 0);
+  auto got = (*index)->instances()->GetInstance(store_id, "1", "1.1", "1.1.1");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->blob_key, r.blob_key);
+  EXPECT_THAT(*(*index)->instances()->InsertInstances({r, Rec(store_id, "1", "1.1", "1.1.2")}),
+              ElementsAre(kDuplicate, kStored));
 }
 
 }  // namespace

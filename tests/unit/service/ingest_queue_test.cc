@@ -17,7 +17,7 @@ namespace {
 using index::InsertOutcome;
 using ::testing::ElementsAre;
 
-index::InstanceRecord Rec(int64_t store, int study, int sop, const std::string& sha = "sha") {
+index::InstanceRecord Rec(int64_t store, int study, int sop, const std::string& blob = "blob") {
   index::InstanceRecord r;
   r.store_id = store;
   r.study_uid = absl::StrCat("1.2.", study);
@@ -26,8 +26,7 @@ index::InstanceRecord Rec(int64_t store, int study, int sop, const std::string& 
   r.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
   r.transfer_syntax_uid = "1.2.840.10008.1.2.1";
   r.study_json = r.series_json = r.instance_json = "{}";
-  r.blob_key = absl::StrCat(store, "/", r.sop_instance_uid, "/", sha);
-  r.sha256_hex = sha;
+  r.blob_key = absl::StrCat(store, "/", r.sop_instance_uid, "/", blob);
   return r;
 }
 
@@ -57,8 +56,8 @@ TEST_F(IngestQueueTest, OutcomesComeBackInOrderPerSubmission) {
   EXPECT_THAT(*first, ElementsAre(InsertOutcome::kStored, InsertOutcome::kStored));
   auto second = queue.Commit({Rec(store_, 1, 3), Rec(store_, 1, 1), Rec(store_, 1, 2, "other")});
   ASSERT_TRUE(second.ok());
-  EXPECT_THAT(*second, ElementsAre(InsertOutcome::kStored, InsertOutcome::kDuplicateSame,
-                                   InsertOutcome::kDuplicateDiffers));
+  EXPECT_THAT(*second, ElementsAre(InsertOutcome::kStored, InsertOutcome::kDuplicate,
+                                   InsertOutcome::kDuplicate));
   auto missing = queue.Commit({Rec(store_ + 100, 1, 1)});
   ASSERT_TRUE(missing.ok());
   EXPECT_THAT(*missing, ElementsAre(InsertOutcome::kStoreMissing));
@@ -89,7 +88,7 @@ TEST_F(IngestQueueTest, ConcurrentRequestsAllGetTheirOwnOutcomes) {
         for (int k = 0; k < n; ++k) {
           if ((*outcomes)[k] != InsertOutcome::kStored) ++wrong;
         }
-        if (c % 3 == 0 && outcomes->back() != InsertOutcome::kDuplicateSame) ++wrong;
+        if (c % 3 == 0 && outcomes->back() != InsertOutcome::kDuplicate) ++wrong;
       }
     });
   }
