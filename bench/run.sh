@@ -47,14 +47,14 @@ full)
   S1=1000 S2=2000 S3=2000 S4=2000          # small STOW slices: b1c1 b20c1 b1c4 b20c4
   L1=200 L2=300 L3=300 L4=400              # large STOW slices
   QN=200 QW=10 WS=100 WN=200 WW=10 LWS=30 LWN=100 LWW=5
-  BIG_BYTES=1e9 BIG_SERVERS="orthanc dicomstore" FIO_SIZE=2G FIO_RUNS=3
+  BIG_BYTES=1e9 BIG_SERVERS="orthanc dicomstore" FIO_SIZE=2G FIO_RUNS=3 SETTLE_MIB=4096
   JSON_OUT=$ROOT/bench/results/latest.json ;;
 quick)
   SMALL=small-quick LARGE=large-quick SMALL_STUDIES=150 LARGE_STUDIES=6
   S1=150 S2=300 S3=300 S4=300
   L1=40 L2=60 L3=60 L4=140
   QN=20 QW=3 WS=20 WN=20 WW=3 LWS=6 LWN=20 LWW=3
-  BIG_BYTES=5e8 BIG_SERVERS="dicomstore" FIO_SIZE=1G FIO_RUNS=1
+  BIG_BYTES=5e8 BIG_SERVERS="dicomstore" FIO_SIZE=1G FIO_RUNS=1 SETTLE_MIB=1024
   JSON_OUT=$ROOT/bench/results/latest-quick.json ;;
 *) echo "usage: $0 full|quick" >&2; exit 2 ;;
 esac
@@ -83,11 +83,10 @@ EOF
 ensure_corpus $SMALL small $SMALL_STUDIES
 ensure_corpus $LARGE large $LARGE_STUDIES
 # ------------------------------------------------------------------ load generator
+# (and stow_sink and mem_settle, which every run uses)
 LOADGEN_BUILD=${LOADGEN_BUILD:-$ROOT/build/loadgen}
-if [ "$CLIENT" = native ]; then
-  { cmake -S "$HERE/loadgen" -B "$LOADGEN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
-    cmake --build "$LOADGEN_BUILD"; } >> "$LOG" 2>&1 || { say "loadgen build failed (see $LOG)"; exit 1; }
-fi
+{ cmake -S "$HERE/loadgen" -B "$LOADGEN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+  cmake --build "$LOADGEN_BUILD"; } >> "$LOG" 2>&1 || { say "loadgen build failed (see $LOG)"; exit 1; }
 ninst() { $PY -c "import json,sys;print(json.load(open(sys.argv[1]))['instances'])" "$CORPUS/$1/summary.json"; }
 NSMALL=$(ninst $SMALL) NLARGE=$(ninst $LARGE)
 
@@ -126,9 +125,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# ------------------------------------------------------------------ memory
+# The same memory state before every phase. This VM's host backs guest memory lazily and takes
+# back what the guest leaves free: the first write into a page it does not back costs a host
+# fault, about 12 us per 4 KiB page here against 2 us for a backed one (bench/loadgen/
+# mem_settle.cc). A server storing new data needs new page-cache pages, and nothing is deleted
+# until the end (above), so the page cache grows through the run; once it outgrew what the host
+# kept backed, every later phase paid the fault on each page it wrote (a REPS=3 run measured
+# STOW large 20/4 at 499, then 235 and 237 MB/s, and fio's first run of each rep at about a
+# third of its later ones). So before each phase: write back and drop the clean page cache
+# (the data stays on disk, and each phase reads only what it wrote itself), then touch and free
+# SETTLE_MIB of memory so that the host backs it; the phase's page cache reuses those pages.
+# Each settle writes the cost per page it found and the cost after it to machine.jsonl.
+settle_memory() {  # LABEL
+  sync
+  if [ -w /proc/sys/vm/drop_caches ]; then echo 1 > /proc/sys/vm/drop_caches; fi
+  "$LOADGEN_BUILD/mem_settle" "$SETTLE_MIB" "$1" >> "$RES/machine.jsonl"
+}
+
 # ------------------------------------------------------------------ phases
 phase_small() {  # SERVER OUT
   local s=$1 out=$2 dir=$WORK/$1-small-$r
+  settle_memory "$s-small-$r"
   start_server "$s" "$dir"
   local B=("$PY" "$SHARED/dicomweb_bench.py" --base "$BASE" --corpus "$CORPUS/$SMALL" --server-pid "$PID" --out "$out")
   local L=("${B[@]}")   # STOW and WADO: the load client
@@ -159,6 +177,7 @@ phase_small() {  # SERVER OUT
 
 phase_large() {  # SERVER OUT
   local s=$1 out=$2 dir=$WORK/$1-large-$r
+  settle_memory "$s-large-$r"
   start_server "$s" "$dir"
   local B=("$PY" "$SHARED/dicomweb_bench.py" --base "$BASE" --corpus "$CORPUS/$LARGE" --server-pid "$PID" --out "$out")
   local L=("${B[@]}")
@@ -179,6 +198,7 @@ phase_large() {  # SERVER OUT
 
 phase_big() {  # SERVER OUT: one ~1 GB request into a fresh server; VmHWM = this request's peak
   local s=$1 out=$2 dir=$WORK/$1-big-$r
+  settle_memory "$s-big-$r"
   start_server "$s" "$dir"
   say "$s: one $BIG_BYTES-byte STOW request"
   "$PY" "$HERE/big_stow.py" --base "$BASE" --corpus "$CORPUS/$LARGE" --server-pid "$PID" \
@@ -188,29 +208,27 @@ phase_big() {  # SERVER OUT: one ~1 GB request into a fresh server; VmHWM = this
 
 # The ceiling of the STOW large 20/req 4 clients row on this machine right now: the same
 # requests from the same client into bench/loadgen/stow_sink, which only receives, writes and
-# fdatasyncs each request (no parse, no index), without and with SHA-256 of the bytes.
+# fdatasyncs each request (no parse, no index).
 phase_ceiling() {  # OUT
   [ "$CLIENT" = native ] || return 0
-  local sha
-  for sha in "" --sha256; do
-    local dir=$WORK/sink${sha:+-sha256}-$r
-    mkdir -p "$dir"
-    "$LOADGEN_BUILD/stow_sink" $SPORT "$dir" $sha > "$dir/sink.log" 2>&1 &
-    local spid=$!
-    sleep 0.3
-    say "ceiling: STOW large 20/req 4 clients into stow_sink ${sha:-(no hash)}"
-    "$PY" "$HERE/native_load.py" --loadgen "$LOADGEN_BUILD/loadgen" --tmp "$BODIES" \
-        --base "http://127.0.0.1:$SPORT/dicom-web" --corpus "$CORPUS/$LARGE" --server-pid $spid \
-        --out "$1" --label "ceiling${sha:+-sha256}" stow --offset 0 --count $L4 --batch 20 \
-        --concurrency 4 >> "$LOG"
-    kill $spid; wait $spid 2> /dev/null || true
-    rm -rf "$dir"
-  done
+  local dir=$WORK/sink-$r
+  settle_memory "sink-$r"
+  mkdir -p "$dir"
+  "$LOADGEN_BUILD/stow_sink" $SPORT "$dir" > "$dir/sink.log" 2>&1 &
+  local spid=$!
+  sleep 0.3
+  say "ceiling: STOW large 20/req 4 clients into stow_sink"
+  "$PY" "$HERE/native_load.py" --loadgen "$LOADGEN_BUILD/loadgen" --tmp "$BODIES" \
+      --base "http://127.0.0.1:$SPORT/dicom-web" --corpus "$CORPUS/$LARGE" --server-pid $spid \
+      --out "$1" --label ceiling stow --offset 0 --count $L4 --batch 20 --concurrency 4 >> "$LOG"
+  kill $spid; wait $spid 2> /dev/null || true
+  rm -rf "$dir"
 }
 
 # fsync'd sequential write bandwidth of the file system the servers write to (as limits.sh:
 # fio, 1 MiB writes of non-zero data, one fsync at the end; dd from /dev/zero is too noisy).
 fsync_bandwidth() {  # OUT
+  settle_memory "fio-$r"
   say "fio: sequential write $FIO_SIZE + fsync, $FIO_RUNS run(s)"
   mkdir -p "$WORK/fio"
   for _ in $(seq 1 $FIO_RUNS); do
