@@ -54,7 +54,7 @@ fuzz:
 	  fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_CORPUS) $(FUZZ_TARGETS)
 
 # Benchmarks against Orthanc (bench/README.md, docs/PERFORMANCE.md); not part of CI.
-# bench: the full comparison (~10 min on a quiet machine) -> bench/results/latest.json; bench-quick: < 3 min,
+# bench: the full comparison (~11 min on a quiet machine) -> bench/results/latest.json; bench-quick: < 3 min,
 # smaller counts, one rep -> bench/results/latest-quick.json; bench-scale: dicomstore alone
 # with SCALE_INSTANCES (default 1,000,000) instances, QIDO latency and restart time.
 SCALE_INSTANCES ?= 1000000

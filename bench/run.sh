@@ -1,7 +1,7 @@
 #!/bin/bash
 # dicomstore vs Orthanc, the same DICOMweb workload on both in one run, one comparison table.
 #
-#   bash bench/run.sh full     # `make bench`: 20,000 small + 1,200 large instances, ~15-25 min
+#   bash bench/run.sh full     # `make bench`: 20,000 small + 1,200 large instances, ~11 min (REPS=3: ~32)
 #   bash bench/run.sh quick    # `make bench-quick`: 3,000 small + 300 large, one rep, < 3 min
 #
 # Steps (per server, Orthanc first, each phase on a fresh empty server):
