@@ -1008,22 +1008,28 @@ TEST_P(InstanceIndexTest, ConcurrentInsertsKeepCountersExact) {
 
 class InstanceIndexFileTest : public ::testing::Test {
  protected:
+  // Creates the index file with one dataset holding one store `name`; returns the store's id.
+  int64_t CreateFileWithStore(const std::string& path, const std::string& name) {
+    auto index = OpenSqliteIndex(path);
+    EXPECT_THAT(index, IsOk());
+    if (!index.ok()) return 0;
+    EXPECT_THAT((*index)->CreateDataset({kDs, "", "", 1}), IsOk());
+    auto store = (*index)->CreateStore({{kDs, name}, 0, "{}", 1});
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? store->store_id : 0;
+  }
+
   TempDir dir_;
 };
 
 TEST_F(InstanceIndexFileTest, RowsCountersAndLocksSurviveReopen) {
   const std::string path = dir_.File("index.db");
-  int64_t store_id = 0;
-  InstanceRecord r = Rec(0, "1", "1.1", "1.1.1");
+  const int64_t store_id = CreateFileWithStore(path, "s");
+  InstanceRecord r = Rec(store_id, "1", "1.1", "1.1.1");
+  r.modality = "MR";
   {
     auto index = OpenSqliteIndex(path);
     ASSERT_THAT(index, IsOk());
-    ASSERT_THAT((*index)->CreateDataset({kDs, "", "", 1}), IsOk());
-    auto store = (*index)->CreateStore({{kDs, "s"}, 0, "{}", 1});
-    ASSERT_THAT(store, IsOk());
-    store_id = store->store_id;
-    r = Rec(store_id, "1", "1.1", "1.1.1");
-    r.modality = "MR";
     auto outcomes = (*index)->instances()->InsertInstances({r, Rec(store_id, "2", "2.1", "2.1.1")});
     ASSERT_THAT(outcomes, IsOk());
     ASSERT_THAT((*index)->instances()->Lock(store_id, "2", std::nullopt), IsOk());
@@ -1054,15 +1060,7 @@ TEST_F(InstanceIndexFileTest, RowsCountersAndLocksSurviveReopen) {
 
 TEST_F(InstanceIndexFileTest, MigrationTwoGivesExistingStoresCounters) {
   const std::string path = dir_.File("index.db");
-  int64_t store_id = 0;
-  {
-    auto index = OpenSqliteIndex(path);
-    ASSERT_THAT(index, IsOk());
-    ASSERT_THAT((*index)->CreateDataset({kDs, "", "", 1}), IsOk());
-    auto store = (*index)->CreateStore({{kDs, "old"}, 0, "{}", 1});
-    ASSERT_THAT(store, IsOk());
-    store_id = store->store_id;
-  }
+  const int64_t store_id = CreateFileWithStore(path, "old");
   // Turn the file back into a version 1 database holding that store.
   RawExec(path,
           "DROP TRIGGER dicom_stores_counts; DROP TABLE instances; DROP TABLE study_modalities; "
@@ -1084,16 +1082,11 @@ TEST_F(InstanceIndexFileTest, MigrationTwoGivesExistingStoresCounters) {
 
 TEST_F(InstanceIndexFileTest, MigrationThreeDropsTheHashColumnAndKeepsTheRows) {
   const std::string path = dir_.File("index.db");
-  int64_t store_id = 0;
-  InstanceRecord r;
+  const int64_t store_id = CreateFileWithStore(path, "old");
+  const InstanceRecord r = Rec(store_id, "1", "1.1", "1.1.1");
   {
     auto index = OpenSqliteIndex(path);
     ASSERT_THAT(index, IsOk());
-    ASSERT_THAT((*index)->CreateDataset({kDs, "", "", 1}), IsOk());
-    auto store = (*index)->CreateStore({{kDs, "old"}, 0, "{}", 1});
-    ASSERT_THAT(store, IsOk());
-    store_id = store->store_id;
-    r = Rec(store_id, "1", "1.1", "1.1.1");
     ASSERT_THAT((*index)->instances()->InsertInstances({r}), IsOk());
   }
   // Turn the file back into a version 2 database: its instances had a SHA-256 column.
