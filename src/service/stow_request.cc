@@ -29,6 +29,11 @@ std::vector<uint32_t> SortedLevelAttributes(QidoLevel level) {
   return tags;
 }
 
+// A blob's bytes, mapped from its segment.
+absl::StatusOr<std::unique_ptr<MappedFile>> MapBlob(const blobs::BlobLocation& where) {
+  return MappedFile::Open(where.path, where.offset, where.size);
+}
+
 struct LevelJsons {
   std::string study, series;
 };
@@ -206,10 +211,8 @@ std::string StowRequest::CompareWithStored(const blobs::BlobRef& blob, const std
       service_->blobs_->Locate(store_.store_id, stored->blob_key);
   if (!where.ok())
     return absl::StrCat("cannot read the stored instance: ", where.status().message());
-  absl::StatusOr<std::unique_ptr<MappedFile>> old_bytes =
-      MappedFile::Open(where->path, where->offset, where->size);
-  absl::StatusOr<std::unique_ptr<MappedFile>> new_bytes =
-      MappedFile::Open(blob.location.path, blob.location.offset, blob.location.size);
+  absl::StatusOr<std::unique_ptr<MappedFile>> old_bytes = MapBlob(*where);
+  absl::StatusOr<std::unique_ptr<MappedFile>> new_bytes = MapBlob(blob.location);
   if (!old_bytes.ok() || !new_bytes.ok()) {
     const absl::Status& s = old_bytes.ok() ? new_bytes.status() : old_bytes.status();
     return absl::StrCat("cannot compare with the stored instance: ", s.message());
@@ -228,8 +231,7 @@ StowRequest::PartResult StowRequest::ParsePart(const blobs::BlobRef& blob,
   if (bytes) {
     view = *bytes;
   } else {
-    absl::StatusOr<std::unique_ptr<MappedFile>> file =
-        MappedFile::Open(blob.location.path, blob.location.offset, blob.location.size);
+    absl::StatusOr<std::unique_ptr<MappedFile>> file = MapBlob(blob.location);
     if (!file.ok()) {
       r.failure = absl::StrCat("cannot read the instance back: ", file.status().message());
       return r;
